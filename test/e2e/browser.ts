@@ -1,0 +1,22 @@
+// Headless Chromium with WebGPU on SwiftShader (flags from ../shared/testing.md).
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+const QUIET = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
+
+/** A fresh persistent profile (service workers and storage work as for a real user). */
+export async function launch(options: { webgpu?: boolean } = {}): Promise<BrowserContext> {
+  const profile = mkdtempSync(path.join(tmpdir(), 'characonsist-e2e-'));
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...QUIET, ...(options.webgpu === false ? ['--disable-webgpu'] : WEBGPU)],
+  });
+}

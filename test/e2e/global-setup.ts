@@ -1,0 +1,30 @@
+// Builds the app, serves it with `vite preview` on 127.0.0.1, and hands the URL to the tests.
+// Fails with the fix when Chromium or SwiftShader is missing: these tests never skip silently.
+
+import { existsSync } from 'node:fs';
+import type { TestProject } from 'vitest/node';
+import { build, preview, type PreviewServer } from 'vite';
+import { CHROMIUM, SWIFTSHADER_ICD } from './browser';
+
+let server: PreviewServer | undefined;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  for (const [path, what] of [[CHROMIUM, 'Chromium'], [SWIFTSHADER_ICD, "Chromium's SwiftShader Vulkan driver"]] as const) {
+    if (!existsSync(path)) throw new Error(`${what} is missing (${path}). Fix: apt-get update && apt-get install -y chromium libvulkan1`);
+  }
+  await build({ logLevel: 'warn', build: { outDir: 'dist' } });
+  server = await preview({ logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('vite preview did not report a URL');
+  project.provide('baseUrl', url);
+  return async () => {
+    await server?.close();
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+  }
+}
+
