@@ -11,6 +11,7 @@ export type EngineErrorCode =
   | 'out-of-memory'
   | 'binding-too-large'
   | 'invalid-input'
+  | 'model-file'
   | 'internal';
 
 /** What an engine error looks like on the UI side of the worker boundary. */

@@ -80,6 +80,11 @@ export function invalidInput(message: string, action: string): EngineError {
   return new EngineError('invalid-input', message, action);
 }
 
+/** A model file that cannot be used (wrong format, truncated, unexpected tensors or shapes). */
+export function modelFileError(file: string, message: string, action: string): EngineError {
+  return new EngineError('model-file', `${file}: ${message}`, action);
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;

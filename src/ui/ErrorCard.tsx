@@ -9,6 +9,7 @@ const TITLES: Record<EngineErrorCode, string> = {
   'out-of-memory': 'Out of GPU memory',
   'binding-too-large': 'A tensor is too large for this GPU',
   'invalid-input': 'Please check the input',
+  'model-file': 'A model file cannot be used',
   internal: 'Something went wrong',
 };
 
