@@ -12,6 +12,7 @@ export type EngineErrorCode =
   | 'binding-too-large'
   | 'invalid-input'
   | 'model-file'
+  | 'network'
   | 'internal';
 
 /** What an engine error looks like on the UI side of the worker boundary. */

@@ -10,6 +10,7 @@ const TITLES: Record<EngineErrorCode, string> = {
   'binding-too-large': 'A tensor is too large for this GPU',
   'invalid-input': 'Please check the input',
   'model-file': 'A model file cannot be used',
+  network: 'A download failed',
   internal: 'Something went wrong',
 };
 

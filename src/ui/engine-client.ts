@@ -15,7 +15,7 @@ export const callback = Comlink.proxy;
 
 const CODES: readonly EngineErrorCode[] = [
   'webgpu-unavailable', 'no-adapter', 'limits-too-small', 'shader-compile', 'device-lost',
-  'out-of-memory', 'binding-too-large', 'invalid-input', 'model-file', 'internal',
+  'out-of-memory', 'binding-too-large', 'invalid-input', 'model-file', 'network', 'internal',
 ];
 
 /** Reads the code/message/action an engine error carries across the worker boundary. */

@@ -84,3 +84,15 @@ describe('latent packing', () => {
     expect([...unpackLatents(tokens, rows, cols)]).toEqual([...latent]);
   });
 });
+
+describe('timestep embedding', () => {
+  it('puts cos first and matches the published check value cos(1000) = 0.562379, sin(1000) = 0.826880 at t = 1', async () => {
+    const { timestepEmbedding } = await import('../../src/engine/models/flux/timestep');
+    const embedding = timestepEmbedding(1);
+    expect(embedding).toHaveLength(256);
+    expect(embedding[0]).toBeCloseTo(0.562379, 6);
+    expect(embedding[128]).toBeCloseTo(0.82688, 6);
+    // The slowest frequency is 10000^(-127/128) of the fastest.
+    expect(embedding[127]).toBeCloseTo(Math.cos(1000 * Math.exp((-Math.log(10000) * 127) / 128)), 7);
+  });
+});
