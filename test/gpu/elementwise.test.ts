@@ -23,8 +23,11 @@ describe('axpy (shaders/elementwise.wgsl)', () => {
     op.record(rec, a, xb, yb, out, length);
     await rec.submit();
     const result = await gpu.memory.readF32(out);
-    // One fused multiply-add per element: at most one f32 rounding.
-    expect(relativeError(result, axpyReference(a, x, y))).toBeLessThan(1e-7);
+    // At most two f32 roundings per element (the adapter may not fuse the multiply-add), each
+    // relative to the operands, not to the possibly cancelled result.
+    const expected = axpyReference(a, x, y);
+    const worst = result.reduce((max, v, i) => Math.max(max, Math.abs(v - expected[i]) / (Math.abs(a * x[i]) + Math.abs(y[i]))), 0);
+    expect(worst).toBeLessThan(2 ** -22);
     [xb, yb, out].forEach((b) => gpu.memory.release(b));
   });
 });

@@ -1,0 +1,205 @@
+// Flash attention over matrix views (shaders/attention.wgsl), optionally with CharaConsist's
+// extra keys/values from another image, seen by the queries of the matching label
+// (spec/characonsist-official.md §7, §16). With extras, the caller first records
+// recordQueryGroups once per set of query labels (a frame's mask changes once per step; every
+// block of that step reuses the grouping), then passes its output to each record().
+
+import attentionWgsl from '../../../shaders/attention.wgsl';
+import subgroupRowsWgsl from '../../../shaders/attention-rows-subgroup.wgsl';
+import workgroupRowsWgsl from '../../../shaders/attention-rows-workgroup.wgsl';
+import { invalidInput } from '../errors';
+import type { ShaderSource, Kernel } from '../gpu/kernels';
+import type { Recorder } from '../gpu/recorder';
+import type { GpuRuntime } from '../gpu/runtime';
+import { f32, params, u32 } from './params';
+import type { MatrixView } from './view';
+import { checkDistinct, checkVector, checkView, requireCount, type VectorView } from './view-checks';
+
+const BODY = { file: 'shaders/attention.wgsl', code: attentionWgsl };
+const ROW_REDUCTIONS = {
+  subgroup: { file: 'shaders/attention-rows-subgroup.wgsl', code: subgroupRowsWgsl },
+  workgroup: { file: 'shaders/attention-rows-workgroup.wgsl', code: workgroupRowsWgsl },
+};
+export type RowReduction = keyof typeof ROW_REDUCTIONS;
+
+/** Workgroup shapes: `large` uses 32 KiB of workgroup memory, `small` 12 KiB (for 16 KiB adapters). */
+const TILES = {
+  large: { queryTile: 64, keyTile: 64, workgroup: 256, workgroupBytes: 32 * 1024 },
+  small: { queryTile: 32, keyTile: 32, workgroup: 128, workgroupBytes: 12 * 1024 },
+};
+export type AttentionTile = keyof typeof TILES;
+
+/** Lanes per row group with workgroup-memory reductions: the fewest workgroup-memory reads per FMA. */
+const WORKGROUP_ROW_THREADS = 8;
+/** WebGPU's smallest subgroup, when the device does not report its own. */
+const MIN_SUBGROUP_SIZE = 4;
+
+/** query groups start with the positions of the first foreground and first background query */
+const GROUPS_HEADER = 2;
+
+const REPORT = 'This is a bug in the app: please report it with this message.';
+
+export interface AttentionOptions {
+  /** 128 for FLUX, 64 for T5 and CLIP (32 and 256 also fit the tiles) */
+  headDim: number;
+  /** Defaults to subgroup shuffles when the device has `subgroups`; tests and benchmarks may force either. */
+  rowReduction?: RowReduction;
+  /** Defaults to the largest tile the device's workgroup memory holds. */
+  tile?: AttentionTile;
+}
+
+/** Rows [start, start + count) of the extra keys and values. */
+export interface KeyRange {
+  start: number;
+  count: number;
+}
+
+export interface AttentionExtras {
+  /** [extras, heads·headDim]; each label's extras must be one contiguous range of rows (e.g. [background…, foreground…]) */
+  keys: MatrixView;
+  /** [extras, heads·headDim], rows matching `keys` */
+  values: MatrixView;
+  /** rows seen by foreground queries (label 1) */
+  foreground: KeyRange;
+  /** rows seen by background queries (label 2) */
+  background: KeyRange;
+  /** the queries grouped by label: a buffer written by recordQueryGroups for these queries */
+  queryGroups: GPUBuffer;
+}
+
+export interface AttentionArgs {
+  /** [queryCount, heads·headDim], head h at columns h·headDim.. */
+  queries: MatrixView;
+  /** [keyCount, heads·headDim]: always visible to every query */
+  keys: MatrixView;
+  /** [keyCount, heads·headDim] */
+  values: MatrixView;
+  /** [queryCount, heads·headDim], in a buffer that no operand is read from */
+  output: MatrixView;
+  queryCount: number;
+  keyCount: number;
+  heads: number;
+  /** softmax scale; default 1/sqrt(headDim) (T5 uses 1) */
+  scale?: number;
+  /** query row i sees own keys 0..i only (CLIP's text encoder); not combinable with extras */
+  causal?: boolean;
+  extras?: AttentionExtras;
+}
+
+interface Shape {
+  subgroups: boolean;
+  headDim: number;
+  rowThreads: number;
+  tile: (typeof TILES)[AttentionTile];
+}
+
+export class AttentionOp {
+  private constructor(
+    private readonly attention: Kernel,
+    private readonly grouping: Kernel,
+    private readonly shape: Shape,
+  ) {}
+
+  static async create(gpu: GpuRuntime, options: AttentionOptions): Promise<AttentionOp> {
+    const shape = chooseShape(gpu, options);
+    const sources = [constantsChunk(shape), BODY, ROW_REDUCTIONS[shape.subgroups ? 'subgroup' : 'workgroup']];
+    const name = `attention d${shape.headDim} ${shape.tile.queryTile}x${shape.tile.keyTile}/${shape.rowThreads}${shape.subgroups ? ' subgroup' : ''}`;
+    const [attention, grouping] = await Promise.all([
+      gpu.kernels.get({ name, sources, entryPoint: 'attention', storage: ['queries', 'keys', 'values', 'extra_keys', 'extra_values', 'query_groups', 'output'], params: true }),
+      gpu.kernels.get({ name: 'attention query grouping', sources, entryPoint: 'group_queries_by_label', storage: ['labels', 'grouped_queries'], params: true }),
+    ]);
+    return new AttentionOp(attention, grouping, shape);
+  }
+
+  /** Bytes of the buffer recordQueryGroups writes for `queryCount` queries. */
+  static queryGroupsBytes(queryCount: number): number {
+    return 4 * (GROUPS_HEADER + queryCount);
+  }
+
+  /**
+   * Records the grouping of queries by label into `groups` (queryGroupsBytes(queryCount) bytes),
+   * for AttentionExtras.queryGroups. labels: u32 [queryCount], 0 = sees no extras (text
+   * tokens), 1 = foreground, 2 = background; any other value counts as 0.
+   */
+  recordQueryGroups(rec: Recorder, labels: VectorView, queryCount: number, groups: GPUBuffer): void {
+    requireCount('attention queries', queryCount, 0);
+    checkVector('attention query labels', labels, queryCount);
+    checkVector('attention query groups', { buffer: groups, offset: 0 }, GROUPS_HEADER + queryCount);
+    checkDistinct('attention query groups', groups, { 'query labels': labels });
+    rec.dispatch(this.grouping, { labels: labels.buffer, grouped_queries: groups }, params(u32(queryCount), u32(labels.offset)), [1]);
+  }
+
+  /** Records the attention. */
+  record(rec: Recorder, args: AttentionArgs): void {
+    this.check(args);
+    const { queries, keys, values, output, extras } = args;
+    // Without extras the kernel reads neither the extra bindings nor query_groups; the own
+    // keys, values and queries stand in for them.
+    const queryGroups = extras?.queryGroups ?? queries.buffer;
+    const extraKeys = extras?.keys ?? keys;
+    const extraValues = extras?.values ?? values;
+    const foreground = extras?.foreground ?? { start: 0, count: 0 };
+    const background = extras?.background ?? { start: 0, count: 0 };
+    const block = params(
+      u32(args.queryCount), u32(args.keyCount),
+      u32(queries.offset), u32(queries.stride), u32(keys.offset), u32(keys.stride), u32(values.offset), u32(values.stride),
+      u32(extraKeys.offset), u32(extraKeys.stride), u32(extraValues.offset), u32(extraValues.stride),
+      u32(output.offset), u32(output.stride),
+      u32(foreground.start), u32(foreground.start + foreground.count), u32(background.start), u32(background.start + background.count),
+      f32((args.scale ?? 1 / Math.sqrt(this.shape.headDim)) * Math.LOG2E),
+      u32(extras ? 1 : 0), u32(args.causal ? 1 : 0),
+    );
+    const bindings = { queries: queries.buffer, keys: keys.buffer, values: values.buffer, extra_keys: extraKeys.buffer, extra_values: extraValues.buffer, query_groups: queryGroups, output: output.buffer };
+    rec.dispatch(this.attention, bindings, block, [Math.ceil(args.queryCount / this.shape.tile.queryTile), args.heads]);
+  }
+
+  private check(args: AttentionArgs): void {
+    requireCount('attention queries', args.queryCount, 0);
+    requireCount('attention keys', args.keyCount, 0);
+    requireCount('attention heads', args.heads);
+    const width = args.heads * this.shape.headDim;
+    checkView('attention queries', args.queries, args.queryCount, width);
+    checkView('attention keys', args.keys, args.keyCount, width);
+    checkView('attention values', args.values, args.keyCount, width);
+    checkView('attention output', args.output, args.queryCount, width);
+    const read: Record<string, { buffer: GPUBuffer }> = { queries: args.queries, keys: args.keys, values: args.values };
+    const { extras } = args;
+    if (extras) {
+      if (args.causal) throw invalidInput('Causal attention cannot take extra keys.', REPORT);
+      const rows = Math.max(rangeEnd('foreground extras', extras.foreground), rangeEnd('background extras', extras.background));
+      checkView('attention extra keys', extras.keys, rows, width);
+      checkView('attention extra values', extras.values, rows, width);
+      checkVector('attention query groups', { buffer: extras.queryGroups, offset: 0 }, GROUPS_HEADER + args.queryCount);
+      Object.assign(read, { 'extra keys': extras.keys, 'extra values': extras.values, 'query groups': { buffer: extras.queryGroups } });
+    }
+    checkDistinct('attention output', args.output.buffer, read);
+  }
+}
+
+function rangeEnd(what: string, range: KeyRange): number {
+  requireCount(`${what} start`, range.start, 0);
+  requireCount(`${what} count`, range.count, 0);
+  return range.start + range.count;
+}
+
+function chooseShape(gpu: GpuRuntime, options: AttentionOptions): Shape {
+  const { headDim } = options;
+  if (![32, 64, 128, 256].includes(headDim)) throw invalidInput(`Attention head size ${headDim} is not 32, 64, 128 or 256.`, REPORT);
+  const subgroups = (options.rowReduction ?? (gpu.features.has('subgroups') ? 'subgroup' : 'workgroup')) === 'subgroup';
+  const rowThreads = subgroups ? Math.min(WORKGROUP_ROW_THREADS, gpu.device.adapterInfo?.subgroupMinSize ?? MIN_SUBGROUP_SIZE) : WORKGROUP_ROW_THREADS;
+  const tileName = options.tile ?? (gpu.limits.maxComputeWorkgroupStorageSize >= TILES.large.workgroupBytes ? 'large' : 'small');
+  return { subgroups, headDim, rowThreads, tile: TILES[tileName] };
+}
+
+/** The constants attention.wgsl is written against (see its header). */
+function constantsChunk({ subgroups, headDim, rowThreads, tile }: Shape): ShaderSource {
+  const lines = [
+    ...(subgroups ? ['enable subgroups;'] : []),
+    `const HEAD_DIM = ${headDim}u;`,
+    `const QUERY_TILE = ${tile.queryTile}u;`,
+    `const KEY_TILE = ${tile.keyTile}u;`,
+    `const WORKGROUP = ${tile.workgroup}u;`,
+    `const ROW_THREADS = ${rowThreads}u;`,
+  ];
+  return { file: 'attention constants (src/engine/ops/attention.ts)', code: lines.join('\n') };
+}

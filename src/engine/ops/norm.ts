@@ -1,0 +1,132 @@
+// FLUX's modulated LayerNorm and the RMSNorm family (shaders/norm.wgsl) on matrix views. Each
+// op compiles two pipelines: source and target in separate buffers, or one buffer normalised in
+// place (the QK norm on the q/k columns of a fused projection); record() picks by the views.
+
+import normWgsl from '../../../shaders/norm.wgsl';
+import inPlaceWgsl from '../../../shaders/norm-io-in-place.wgsl';
+import separateWgsl from '../../../shaders/norm-io-separate.wgsl';
+import { invalidInput } from '../errors';
+import type { Kernel } from '../gpu/kernels';
+import type { Binding, Recorder } from '../gpu/recorder';
+import type { GpuRuntime } from '../gpu/runtime';
+import { grid1d } from './grid';
+import { f32, params, u32 } from './params';
+import type { MatrixView } from './view';
+import { checkVector, checkView, requireCount, type VectorView } from './view-checks';
+
+const BODY = { file: 'shaders/norm.wgsl', code: normWgsl };
+const SEPARATE = { file: 'shaders/norm-io-separate.wgsl', code: separateWgsl };
+const IN_PLACE = { file: 'shaders/norm-io-in-place.wgsl', code: inPlaceWgsl };
+
+/** FLUX and T5 both use 1e-6 (spec/flux.md §1.1, §4.1). */
+const DEFAULT_EPS = 1e-6;
+
+type NormEntryPoint = 'modulated_layer_norm' | 'rms_norm';
+
+interface NormGroups {
+  source: MatrixView;
+  target: MatrixView;
+  rows: number;
+  groupsPerRow: number;
+  groupSize: number;
+  /** buffer bound as `affine` and the element offsets of shift and scale (or weight) in it */
+  affine: GPUBuffer;
+  shiftOffset: number;
+  scaleOffset: number;
+}
+
+/** The separate and in-place pipelines of one norm entry point, and how to dispatch them. */
+class NormKernels {
+  private constructor(
+    private readonly gpu: GpuRuntime,
+    private readonly separate: Kernel,
+    private readonly inPlace: Kernel,
+    private readonly eps: number,
+  ) {}
+
+  static async create(gpu: GpuRuntime, entryPoint: NormEntryPoint, eps: number): Promise<NormKernels> {
+    const [separate, inPlace] = await Promise.all([
+      gpu.kernels.get({ name: entryPoint, sources: [BODY, SEPARATE], entryPoint, storage: ['affine', 'source', 'target'], params: true }),
+      gpu.kernels.get({ name: `${entryPoint} (in place)`, sources: [BODY, IN_PLACE], entryPoint, storage: ['affine', 'rows'], params: true }),
+    ]);
+    return new NormKernels(gpu, separate, inPlace, eps);
+  }
+
+  record(rec: Recorder, groups: NormGroups): void {
+    const { source, target, rows, groupsPerRow, groupSize } = groups;
+    const cols = groupsPerRow * groupSize;
+    requireCount('norm rows', rows, 0);
+    checkView('norm source', source, rows, cols);
+    checkView('norm target', target, rows, cols);
+    const inPlace = source.buffer === target.buffer;
+    if (inPlace && (source.offset !== target.offset || source.stride !== target.stride)) {
+      throw invalidInput('A norm whose source and target share a buffer must write over its source (same offset and stride).', 'This is a bug in the app: please report it with this message.');
+    }
+    const groupCount = rows * groupsPerRow;
+    const grid = grid1d(groupCount, 1, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+    const block = params(
+      u32(groupCount), u32(groupsPerRow), u32(groupSize),
+      u32(source.offset), u32(source.stride), u32(target.offset), u32(target.stride),
+      u32(groups.shiftOffset), u32(groups.scaleOffset), f32(this.eps), u32(grid.rowStride),
+    );
+    const bindings: Record<string, Binding> = inPlace ? { affine: groups.affine, rows: source.buffer } : { affine: groups.affine, source: source.buffer, target: target.buffer };
+    rec.dispatch(inPlace ? this.inPlace : this.separate, bindings, block, grid.workgroups);
+  }
+}
+
+export interface ModulatedLayerNormArgs {
+  /** [rows, cols] */
+  source: MatrixView;
+  /** [rows, cols]; may be `source` itself (normalised in place) */
+  target: MatrixView;
+  rows: number;
+  cols: number;
+  /** buffer holding the adaLN modulation chunks, and the element offsets of shift [cols] and scale [cols] in it */
+  modulation: { buffer: GPUBuffer; shiftOffset: number; scaleOffset: number };
+}
+
+/** `target = (1 + scale) · (source − mean) / sqrt(var + eps) + shift` per row (biased variance, no affine). */
+export class ModulatedLayerNormOp {
+  private constructor(private readonly kernels: NormKernels) {}
+
+  static async create(gpu: GpuRuntime, options: { eps?: number } = {}): Promise<ModulatedLayerNormOp> {
+    return new ModulatedLayerNormOp(await NormKernels.create(gpu, 'modulated_layer_norm', options.eps ?? DEFAULT_EPS));
+  }
+
+  record(rec: Recorder, args: ModulatedLayerNormArgs): void {
+    const { modulation, cols } = args;
+    requireCount('layer norm columns', cols);
+    checkVector('layer norm shift', { buffer: modulation.buffer, offset: modulation.shiftOffset }, cols);
+    checkVector('layer norm scale', { buffer: modulation.buffer, offset: modulation.scaleOffset }, cols);
+    this.kernels.record(rec, { ...args, groupsPerRow: 1, groupSize: cols, affine: modulation.buffer, shiftOffset: modulation.shiftOffset, scaleOffset: modulation.scaleOffset });
+  }
+}
+
+export interface RmsNormArgs {
+  /** [rows, groupsPerRow · groupSize], e.g. the q columns of a fused projection [L, heads · 128] */
+  source: MatrixView;
+  /** same shape; may be `source` itself (normalised in place) */
+  target: MatrixView;
+  rows: number;
+  /** groups normalised independently in each row: heads for the QK norm, 1 for a full-row norm */
+  groupsPerRow: number;
+  /** learnable scale [groupSize], shared by all groups */
+  weight: VectorView;
+}
+
+/** `v · rsqrt(mean(v²) + eps) · weight` over each group of `groupSize` consecutive values. */
+export class RmsNormOp {
+  private constructor(private readonly kernels: NormKernels, readonly groupSize: number) {}
+
+  /** groupSize: 128 for FLUX's per-head QK norm, 4096 for T5's LayerNorm. */
+  static async create(gpu: GpuRuntime, options: { groupSize: number; eps?: number }): Promise<RmsNormOp> {
+    requireCount('RMS norm group size', options.groupSize);
+    return new RmsNormOp(await NormKernels.create(gpu, 'rms_norm', options.eps ?? DEFAULT_EPS), options.groupSize);
+  }
+
+  record(rec: Recorder, args: RmsNormArgs): void {
+    requireCount('RMS norm groups per row', args.groupsPerRow);
+    checkVector('RMS norm weight', args.weight, this.groupSize);
+    this.kernels.record(rec, { ...args, groupSize: this.groupSize, affine: args.weight.buffer, shiftOffset: 0, scaleOffset: args.weight.offset });
+  }
+}

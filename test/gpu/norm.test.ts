@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { ModulatedLayerNormOp, RmsNormOp } from '../../src/engine/ops/norm';
+import { relativeError } from '../../src/engine/reference/compare';
+import { modulatedLayerNormReference, rmsNormReference } from '../../src/engine/reference/norm';
+import { freshSeed, randomArray } from '../helpers/random';
+import { readF32, run, testGpu, upload } from './harness';
+import { changedOutside, embed, extract, type Layout, layoutLength } from './view-layout';
+
+// Sums of at most 4096 f32 values in a fixed tree, one rsqrt (2 ulp) and a few roundings per
+// element: about 1e-7 in practice; 1e-5 leaves room without hiding a wrong element.
+const BOUND = 1e-5;
+
+describe('modulated LayerNorm (shaders/norm.wgsl)', () => {
+  it.each([
+    // rows, cols, source layout offset/stride pad, target offset
+    [1, 256, 0, 0, 0],
+    [7, 7, 3, 5, 1],
+    [37, 3072, 11, 64, 5],
+    [5, 300, 129, 1, 300],
+  ])('matches the float64 reference for [%i, %i] views', async (rows, cols, sourceOffset, pad, targetOffset) => {
+    const gpu = await testGpu();
+    const seed = freshSeed(`layer norm ${rows}x${cols}`);
+    // A mean far from zero checks that the variance is taken around it.
+    const x = randomArray(seed, rows * cols, 2, 4);
+    const modulation = randomArray(seed, 3 * cols + 9);
+    const [shiftOffset, scaleOffset] = [9, 9 + cols];
+    const source: Layout = { rows, cols, offset: sourceOffset, stride: cols + pad };
+    const target: Layout = { rows, cols, offset: targetOffset, stride: cols + 2 * pad + 1 };
+    const op = await ModulatedLayerNormOp.create(gpu);
+    const [sourceBuffer, targetBuffer, modulationBuffer] = await Promise.all([upload(gpu, 'x', embed(x, source)), upload(gpu, 'out', embed([], target)), upload(gpu, 'modulation', modulation)]);
+    await run(gpu, 'layer norm', (rec) =>
+      op.record(rec, { source: { buffer: sourceBuffer, ...source }, target: { buffer: targetBuffer, ...target }, rows, cols, modulation: { buffer: modulationBuffer, shiftOffset, scaleOffset } }),
+    );
+    const result = await readF32(gpu, targetBuffer);
+    const expected = modulatedLayerNormReference(x, cols, modulation.subarray(shiftOffset), modulation.subarray(scaleOffset), 1e-6);
+    expect(relativeError(extract(result, target), expected)).toBeLessThan(BOUND);
+    expect(changedOutside(embed([], target), result, target)).toEqual([]);
+  });
+
+  it('normalises in place when source and target are the same view', async () => {
+    const gpu = await testGpu();
+    const seed = freshSeed('layer norm in place');
+    const [rows, cols] = [9, 333];
+    const layout: Layout = { rows, cols, offset: 17, stride: 401 };
+    const background = randomArray(seed, layoutLength(layout));
+    const x = extract(background, layout);
+    const modulation = randomArray(seed, 2 * cols);
+    const op = await ModulatedLayerNormOp.create(gpu);
+    const [buffer, modulationBuffer] = await Promise.all([upload(gpu, 'x', background), upload(gpu, 'modulation', modulation)]);
+    const view = { buffer, ...layout };
+    await run(gpu, 'layer norm in place', (rec) => op.record(rec, { source: view, target: view, rows, cols, modulation: { buffer: modulationBuffer, shiftOffset: 0, scaleOffset: cols } }));
+    const result = await readF32(gpu, buffer);
+    expect(relativeError(extract(result, layout), modulatedLayerNormReference(x, cols, modulation, modulation.subarray(cols), 1e-6))).toBeLessThan(BOUND);
+    expect(changedOutside(background, result, layout)).toEqual([]);
+  });
+});
+
+describe('RMSNorm (shaders/norm.wgsl)', () => {
+  it.each([
+    // heads, rows: the QK norm on the q columns of a fused [rows, 3·heads·128 + 5] projection
+    [1, 1],
+    [3, 19],
+    [24, 6],
+  ])('normalises each of %i heads of %i rows in place, leaving the other columns alone', async (heads, rows) => {
+    const gpu = await testGpu();
+    const seed = freshSeed(`qk norm ${heads}x${rows}`);
+    const width = 3 * heads * 128 + 5;
+    // The k columns of the second of two stacked sequences: offsets in both directions.
+    const layout: Layout = { rows, cols: heads * 128, offset: 2 * width + heads * 128, stride: width };
+    const background = randomArray(seed, layoutLength(layout), -3, 3);
+    const weight = randomArray(seed, 128 + 4, 0.5, 2);
+    const op = await RmsNormOp.create(gpu, { groupSize: 128 });
+    const [buffer, weightBuffer] = await Promise.all([upload(gpu, 'qkv', background), upload(gpu, 'weight', weight)]);
+    const view = { buffer, ...layout };
+    await run(gpu, 'qk norm', (rec) => op.record(rec, { source: view, target: view, rows, groupsPerRow: heads, weight: { buffer: weightBuffer, offset: 4 } }));
+    const result = await readF32(gpu, buffer);
+    expect(relativeError(extract(result, layout), rmsNormReference(extract(background, layout), 128, weight.subarray(4), 1e-6))).toBeLessThan(BOUND);
+    expect(changedOutside(background, result, layout)).toEqual([]);
+  });
+
+  it.each([
+    // group size, groups per row, rows: T5's full-row norm, and groups that are no multiple of the workgroup
+    [4096, 1, 3],
+    [200, 2, 5],
+    [1, 3, 2],
+  ])('normalises groups of %i (%i per row, %i rows) into a separate buffer', async (groupSize, groupsPerRow, rows) => {
+    const gpu = await testGpu();
+    const seed = freshSeed(`rms norm ${groupSize}`);
+    const cols = groupSize * groupsPerRow;
+    const source: Layout = { rows, cols, offset: 1, stride: cols + 3 };
+    const target: Layout = { rows, cols, offset: 6, stride: cols };
+    const x = randomArray(seed, rows * cols, -2, 2);
+    const weight = randomArray(seed, groupSize);
+    const op = await RmsNormOp.create(gpu, { groupSize });
+    const [sourceBuffer, targetBuffer, weightBuffer] = await Promise.all([upload(gpu, 'x', embed(x, source)), upload(gpu, 'out', embed([], target)), upload(gpu, 'weight', weight)]);
+    await run(gpu, 'rms norm', (rec) =>
+      op.record(rec, { source: { buffer: sourceBuffer, ...source }, target: { buffer: targetBuffer, ...target }, rows, groupsPerRow, weight: { buffer: weightBuffer, offset: 0 } }),
+    );
+    const result = await readF32(gpu, targetBuffer);
+    expect(relativeError(extract(result, target), rmsNormReference(x, groupSize, weight, 1e-6))).toBeLessThan(BOUND);
+    expect(changedOutside(embed([], target), result, target)).toEqual([]);
+  });
+
+  it('refuses a target that overlaps its source in the same buffer without being the same view', async () => {
+    const gpu = await testGpu();
+    const op = await RmsNormOp.create(gpu, { groupSize: 4 });
+    const [buffer, weight] = await Promise.all([upload(gpu, 'x', new Float32Array(64)), upload(gpu, 'weight', new Float32Array(4))]);
+    const rec = gpu.recorder('overlap');
+    expect(() => op.record(rec, { source: { buffer, offset: 0, stride: 8 }, target: { buffer, offset: 2, stride: 8 }, rows: 2, groupsPerRow: 1, weight: { buffer: weight, offset: 0 } })).toThrowError(
+      expect.objectContaining({ code: 'invalid-input' }),
+    );
+  });
+});
