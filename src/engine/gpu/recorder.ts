@@ -25,6 +25,7 @@ export class Recorder {
   private pass: GPUComputePassEncoder | undefined;
   private readonly chunks: { buffer: GPUBuffer; staging: Uint8Array; used: number }[] = [];
   private submitted = false;
+  private readonly submittedCallbacks: (() => void)[] = [];
 
   constructor(private readonly gpu: GpuRuntime, readonly label: string) {
     this.encoder = gpu.device.createCommandEncoder({ label });
@@ -67,7 +68,13 @@ export class Recorder {
     this.gpu.device.queue.submit([this.encoder.finish()]);
     // Queue order makes the chunks safe to reuse for the next recording right away.
     for (const chunk of this.chunks) this.gpu.returnUniformChunk(chunk.buffer);
+    for (const callback of this.submittedCallbacks) callback();
     return readTimings ? readTimings() : Promise.resolve([]);
+  }
+
+  /** Runs `callback` right after this recording is submitted (e.g. to free a buffer it binds). */
+  afterSubmit(callback: () => void): void {
+    this.submittedCallbacks.push(callback);
   }
 
   private storageEntries(kernel: Kernel, bindings: Readonly<Record<string, Binding>>): GPUBindGroupEntry[] {

@@ -8,7 +8,7 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import type { GpuRuntime } from '../gpu/runtime';
 import { grid1d } from './grid';
 import { params, u32 } from './params';
-import { ScratchBuffer } from './scratch-buffer';
+import { ScratchBuffer } from '../gpu/scratch-buffer';
 import { bufferOf, requireCount, requireElements, requireSeparate } from './operand-checks';
 
 const SOURCE = { file: 'shaders/morphology.wgsl', code: morphologyWgsl };
@@ -65,7 +65,7 @@ export class MaskCleanupOp {
 
   /** Records cleaned = dilate5x5(erode3x3(mask)); mask and cleaned must be different buffers. */
   record(rec: Recorder, mask: Binding, cleaned: Binding, grid: TokenGrid): void {
-    const eroded = this.eroded.get(4 * grid.rows * grid.cols);
+    const eroded = this.eroded.get(rec, 4 * grid.rows * grid.cols);
     this.morphology.record(rec, 'erode', CLEANUP_ERODE_RADIUS, mask, eroded, grid);
     this.morphology.record(rec, 'dilate', CLEANUP_DILATE_RADIUS, eroded, cleaned, grid);
   }

@@ -4,6 +4,7 @@
 
 import reduceWgsl from '../../../shaders/reduce.wgsl';
 import type { Kernel } from '../gpu/kernels';
+import { ScratchBuffer } from '../gpu/scratch-buffer';
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { GpuRuntime } from '../gpu/runtime';
 import { params, u32 } from './params';
@@ -13,9 +14,11 @@ const ITEMS = 4;
 const PER_GROUP = 256 * ITEMS;
 
 export class SumOp {
-  private scratch: [GPUBuffer, GPUBuffer] | undefined;
+  private readonly partials: [ScratchBuffer, ScratchBuffer];
 
-  private constructor(private readonly gpu: GpuRuntime, private readonly kernel: Kernel) {}
+  private constructor(gpu: GpuRuntime, private readonly kernel: Kernel) {
+    this.partials = [new ScratchBuffer(gpu, 'sum partials A'), new ScratchBuffer(gpu, 'sum partials B')];
+  }
 
   static async create(gpu: GpuRuntime): Promise<SumOp> {
     const kernel = await gpu.kernels.get({ name: 'sum', sources: [SOURCE], entryPoint: 'sum', constants: { ITEMS }, storage: ['input', 'partials'], params: true });
@@ -28,7 +31,8 @@ export class SumOp {
       rec.copy(input, 0, result, 0, 4);
       return;
     }
-    const scratch = this.scratchFor(count);
+    const bytes = 4 * Math.ceil(count / PER_GROUP);
+    const scratch = this.partials.map((partial) => partial.get(rec, bytes));
     let source: Binding = input;
     let remaining = count;
     for (let level = 0; remaining > 1; level++) {
@@ -38,14 +42,5 @@ export class SumOp {
       source = target;
       remaining = groups;
     }
-  }
-
-  private scratchFor(count: number): [GPUBuffer, GPUBuffer] {
-    const bytes = 4 * Math.ceil(count / PER_GROUP);
-    if (!this.scratch || this.scratch[0].size < bytes) {
-      if (this.scratch) this.scratch.forEach((buffer) => this.gpu.memory.release(buffer));
-      this.scratch = [this.gpu.memory.createUnchecked('sum partials A', bytes), this.gpu.memory.createUnchecked('sum partials B', bytes)];
-    }
-    return this.scratch;
   }
 }

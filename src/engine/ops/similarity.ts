@@ -11,7 +11,7 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import type { GpuRuntime } from '../gpu/runtime';
 import { grid1d } from './grid';
 import { f32, params, u32 } from './params';
-import { ScratchBuffer } from './scratch-buffer';
+import { ScratchBuffer } from '../gpu/scratch-buffer';
 import type { MatrixView } from './view';
 import { requireCount, requireElements, requireView } from './operand-checks';
 
@@ -74,8 +74,8 @@ export class CosineSimilarityOp {
   record(rec: Recorder, block: SimilarityBlock): void {
     const { frame, identity, frameTokens, identityTokens, channels } = block;
     checkBlock(block);
-    const frameInverseNorms = this.frameInverseNorms.get(4 * frameTokens);
-    const identityInverseNorms = this.identityInverseNorms.get(4 * identityTokens);
+    const frameInverseNorms = this.frameInverseNorms.get(rec, 4 * frameTokens);
+    const identityInverseNorms = this.identityInverseNorms.get(rec, 4 * identityTokens);
     this.recordInverseNorms(rec, frame, frameTokens, channels, frameInverseNorms);
     this.recordInverseNorms(rec, identity, identityTokens, channels, identityInverseNorms);
     rec.dispatch(

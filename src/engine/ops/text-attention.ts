@@ -10,7 +10,7 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import type { GpuRuntime } from '../gpu/runtime';
 import { grid1d } from './grid';
 import { params, u32 } from './params';
-import { ScratchBuffer } from './scratch-buffer';
+import { ScratchBuffer } from '../gpu/scratch-buffer';
 import type { MatrixView } from './view';
 import { requireCount, requireElements, requireThat, requireView } from './operand-checks';
 
@@ -67,7 +67,7 @@ export class TextAttentionScoresOp {
   record(rec: Recorder, block: TextAttentionBlock): void {
     const { queries, keys, imageTokens, heads, realLen, bgLen } = block;
     checkBlock(block);
-    const headMass = this.headMass.get(heads * imageTokens * PAIR_BYTES);
+    const headMass = this.headMass.get(rec, heads * imageTokens * PAIR_BYTES);
     rec.dispatch(
       this.massKernel,
       { queries: queries.buffer, keys: keys.buffer, headMass },
