@@ -12,8 +12,8 @@ import type { ShaderSource, Kernel } from '../gpu/kernels';
 import type { Recorder } from '../gpu/recorder';
 import type { GpuRuntime } from '../gpu/runtime';
 import { f32, params, u32 } from './params';
-import type { MatrixView } from './view';
-import { checkDistinct, checkVector, checkView, requireCount, type VectorView } from './view-checks';
+import { type MatrixView, type VectorView } from './view';
+import { checkDistinct, checkVector, checkView, requireCount } from './checks';
 
 const BODY = { file: 'shaders/attention.wgsl', code: attentionWgsl };
 const ROW_REDUCTIONS = {

@@ -7,8 +7,8 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import type { GpuRuntime } from '../gpu/runtime';
 import { grid1d } from './grid';
 import { f32, params, u32 } from './params';
-import type { MatrixView } from './view';
-import { checkDistinct, checkVector, checkView, type VectorView } from './view-checks';
+import { type MatrixView, type VectorView } from './view';
+import { checkDistinct, checkVector, checkView } from './checks';
 
 const SOURCE = { file: 'shaders/elementwise.wgsl', code: elementwiseWgsl };
 const WORKGROUP = 256;

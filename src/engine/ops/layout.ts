@@ -8,7 +8,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import { grid1d } from './grid';
 import { params, u32 } from './params';
 import { rows as rowsOf, type MatrixView } from './view';
-import { bufferOf, requireCount, requireElements, requireSeparate, requireView } from './operand-checks';
+import { bufferOf, requireCount, requireElements, checkDistinct, checkView } from './checks';
 
 const SOURCE = { file: 'shaders/layout.wgsl', code: layoutWgsl };
 const WORKGROUP = 256;
@@ -75,13 +75,13 @@ export class ScatterRowsOp {
 /** Gather and scatter share bindings and parameters; the views must hold sourceRows and targetRows rows. */
 function recordIndexedRows(gpu: GpuRuntime, rec: Recorder, kernel: Kernel, op: string, args: GatherRowsArgs & ScatterRowsArgs): void {
   const { source, target, indices, count, cols } = args;
-  requireCount(op, 'cols', cols);
-  requireCount(op, 'count', count, 0);
-  requireView(op, 'source', source, args.sourceRows, cols);
-  requireView(op, 'target', target, args.targetRows, cols);
-  requireElements(op, 'indices', indices, count);
-  requireSeparate(op, 'target', target.buffer, 'source', source.buffer);
-  requireSeparate(op, 'target', target.buffer, 'indices', bufferOf(indices));
+  requireCount(`${op} cols`, cols);
+  requireCount(`${op} count`, count, 0);
+  checkView(`${op} source`, source, args.sourceRows, cols);
+  checkView(`${op} target`, target, args.targetRows, cols);
+  requireElements(`${op} indices`, indices, count);
+  checkDistinct(`${op} target`, target.buffer, { source: { buffer: source.buffer } });
+  checkDistinct(`${op} target`, target.buffer, { indices: { buffer: bufferOf(indices) } });
   const grid = elementGrid(gpu, count * cols);
   rec.dispatch(
     kernel,
@@ -117,14 +117,14 @@ export class ConcatRowsOp {
   /** One dispatch per part; `cols` columns of each. */
   record(rec: Recorder, parts: readonly RowRange[], target: MatrixView, cols: number): void {
     const op = 'concat rows';
-    requireCount(op, 'cols', cols);
+    requireCount(`${op} cols`, cols);
     // Everything is checked before anything is recorded, so bad input leaves the recording untouched.
     for (const [index, part] of parts.entries()) {
-      requireCount(op, `part ${index} rows`, part.rows, 0);
-      requireView(op, `part ${index}`, part.view, part.rows, cols);
-      requireSeparate(op, 'target', target.buffer, `part ${index}`, part.view.buffer);
+      requireCount(`${op} part ${index} rows`, part.rows, 0);
+      checkView(`${op} part ${index}`, part.view, part.rows, cols);
+      checkDistinct(`${op} target`, target.buffer, { [`part ${index}`]: { buffer: part.view.buffer } });
     }
-    requireView(op, 'target', target, parts.reduce((total, part) => total + part.rows, 0), cols);
+    checkView(`${op} target`, target, parts.reduce((total, part) => total + part.rows, 0), cols);
     let firstRow = 0;
     for (const part of parts) {
       this.recordCopy(rec, part, rowsOf(target, firstRow), cols);
@@ -186,12 +186,12 @@ interface PatchTensors {
 
 /** Both directions share bindings (source, target) and parameters. */
 function recordPatchKernel(gpu: GpuRuntime, rec: Recorder, kernel: Kernel, direction: 'patchify' | 'unpatchify', { latent, tokens, grid }: PatchTensors): void {
-  requireCount(direction, 'rows', grid.rows);
-  requireCount(direction, 'cols', grid.cols);
+  requireCount(`${direction} rows`, grid.rows);
+  requireCount(`${direction} cols`, grid.cols);
   const tokenCount = grid.rows * grid.cols;
-  requireElements(direction, 'latent', latent, tokenCount * PATCH_FEATURES);
-  requireView(direction, 'tokens', tokens, tokenCount, PATCH_FEATURES);
-  requireSeparate(direction, 'latent', bufferOf(latent), 'tokens', tokens.buffer);
+  requireElements(`${direction} latent`, latent, tokenCount * PATCH_FEATURES);
+  checkView(`${direction} tokens`, tokens, tokenCount, PATCH_FEATURES);
+  checkDistinct(`${direction} latent`, bufferOf(latent), { tokens: { buffer: tokens.buffer } });
   const bindings = direction === 'patchify' ? { source: latent, target: tokens.buffer } : { source: tokens.buffer, target: latent };
   const dispatch = elementGrid(gpu, tokenCount * PATCH_FEATURES);
   rec.dispatch(

@@ -9,7 +9,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import { grid1d } from './grid';
 import { params, u32 } from './params';
 import { ScratchBuffer } from '../gpu/scratch-buffer';
-import { bufferOf, requireCount, requireElements, requireSeparate } from './operand-checks';
+import { bufferOf, requireCount, requireElements, checkDistinct } from './checks';
 
 const SOURCE = { file: 'shaders/morphology.wgsl', code: morphologyWgsl };
 const WORKGROUP = 256;
@@ -40,12 +40,12 @@ export class MorphologyOp {
    */
   record(rec: Recorder, operation: MorphologyOperation, radius: number, input: Binding, output: Binding, grid: TokenGrid): void {
     const op = `morphology ${operation}`;
-    requireCount(op, 'rows', grid.rows);
-    requireCount(op, 'cols', grid.cols);
-    requireCount(op, 'radius', radius, 0);
-    requireElements(op, 'input', input, grid.rows * grid.cols);
-    requireElements(op, 'output', output, grid.rows * grid.cols);
-    requireSeparate(op, 'output', bufferOf(output), 'input', bufferOf(input));
+    requireCount(`${op} rows`, grid.rows);
+    requireCount(`${op} cols`, grid.cols);
+    requireCount(`${op} radius`, radius, 0);
+    requireElements(`${op} input`, input, grid.rows * grid.cols);
+    requireElements(`${op} output`, output, grid.rows * grid.cols);
+    checkDistinct(`${op} output`, bufferOf(output), { input: { buffer: bufferOf(input) } });
     const dispatch = grid1d(grid.rows * grid.cols, WORKGROUP, this.gpu.limits.maxComputeWorkgroupsPerDimension);
     rec.dispatch(this.kernels[operation], { input, output }, params(u32(grid.rows), u32(grid.cols), u32(radius), u32(dispatch.rowStride)), dispatch.workgroups);
   }

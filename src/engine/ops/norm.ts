@@ -11,8 +11,8 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import type { GpuRuntime } from '../gpu/runtime';
 import { grid1d } from './grid';
 import { f32, params, u32 } from './params';
-import type { MatrixView } from './view';
-import { checkVector, checkView, requireCount, type VectorView } from './view-checks';
+import { type MatrixView, type VectorView } from './view';
+import { checkVector, checkView, requireCount } from './checks';
 
 const BODY = { file: 'shaders/norm.wgsl', code: normWgsl };
 const SEPARATE = { file: 'shaders/norm-io-separate.wgsl', code: separateWgsl };

@@ -9,8 +9,8 @@ import type { GpuRuntime } from '../gpu/runtime';
 import { grid1d } from './grid';
 import { params, u32 } from './params';
 import type { RopeTable } from './rope-table';
-import type { MatrixView } from './view';
-import { checkDistinct, checkVector, checkView, requireCount, type VectorView } from './view-checks';
+import { type MatrixView, type VectorView } from './view';
+import { checkDistinct, checkVector, checkView, requireCount } from './checks';
 
 const SOURCE = { file: 'shaders/rope.wgsl', code: ropeWgsl };
 const WORKGROUP = 256;

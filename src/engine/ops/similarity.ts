@@ -13,7 +13,7 @@ import { grid1d } from './grid';
 import { f32, params, u32 } from './params';
 import { ScratchBuffer } from '../gpu/scratch-buffer';
 import type { MatrixView } from './view';
-import { requireCount, requireElements, requireView } from './operand-checks';
+import { requireCount, requireElements, checkView } from './checks';
 
 const SOURCES = [
   { file: 'shaders/token-dot-tile.wgsl', code: dotTileWgsl },
@@ -104,12 +104,12 @@ export class CosineSimilarityOp {
 
 function checkBlock(block: SimilarityBlock): void {
   const op = 'cosine similarity';
-  requireCount(op, 'frameTokens', block.frameTokens);
-  requireCount(op, 'identityTokens', block.identityTokens);
-  requireCount(op, 'channels', block.channels);
-  requireView(op, 'frame', block.frame, block.frameTokens, block.channels);
-  requireView(op, 'identity', block.identity, block.identityTokens, block.channels);
-  requireElements(op, 'similaritySums', block.similaritySums, block.frameTokens * block.identityTokens);
+  requireCount(`${op} frameTokens`, block.frameTokens);
+  requireCount(`${op} identityTokens`, block.identityTokens);
+  requireCount(`${op} channels`, block.channels);
+  checkView(`${op} frame`, block.frame, block.frameTokens, block.channels);
+  checkView(`${op} identity`, block.identity, block.identityTokens, block.channels);
+  requireElements(`${op} similaritySums`, block.similaritySums, block.frameTokens * block.identityTokens);
 }
 
 export interface BestMatchArgs {
@@ -134,12 +134,12 @@ export class BestMatchOp {
 
   record(rec: Recorder, args: BestMatchArgs): void {
     const op = 'best match';
-    requireCount(op, 'frameTokens', args.frameTokens);
-    requireCount(op, 'identityTokens', args.identityTokens);
-    requireCount(op, 'blocks', args.blocks);
-    requireElements(op, 'similaritySums', args.similaritySums, args.frameTokens * args.identityTokens);
-    requireElements(op, 'bestSimilarity', args.bestSimilarity, args.frameTokens);
-    requireElements(op, 'bestMatch', args.bestMatch, args.frameTokens);
+    requireCount(`${op} frameTokens`, args.frameTokens);
+    requireCount(`${op} identityTokens`, args.identityTokens);
+    requireCount(`${op} blocks`, args.blocks);
+    requireElements(`${op} similaritySums`, args.similaritySums, args.frameTokens * args.identityTokens);
+    requireElements(`${op} bestSimilarity`, args.bestSimilarity, args.frameTokens);
+    requireElements(`${op} bestMatch`, args.bestMatch, args.frameTokens);
     // One workgroup per frame token.
     const grid = grid1d(args.frameTokens, 1, this.gpu.limits.maxComputeWorkgroupsPerDimension);
     rec.dispatch(
@@ -184,10 +184,10 @@ export class ValidMatchOp {
 
   record(rec: Recorder, args: ValidMatchArgs): void {
     const op = 'valid matches';
-    requireCount(op, 'frameTokens', args.frameTokens);
-    requireCount(op, 'identityTokens', args.identityTokens);
-    for (const name of ['frameForeground', 'bestSimilarity', 'bestMatch', 'valid'] as const) requireElements(op, name, args[name], args.frameTokens);
-    requireElements(op, 'identityForeground', args.identityForeground, args.identityTokens);
+    requireCount(`${op} frameTokens`, args.frameTokens);
+    requireCount(`${op} identityTokens`, args.identityTokens);
+    for (const name of ['frameForeground', 'bestSimilarity', 'bestMatch', 'valid'] as const) requireElements(`${op} ${name}`, args[name], args.frameTokens);
+    requireElements(`${op} identityForeground`, args.identityForeground, args.identityTokens);
     const grid = grid1d(args.frameTokens, WORKGROUP, this.gpu.limits.maxComputeWorkgroupsPerDimension);
     const { frameForeground, identityForeground, bestSimilarity, bestMatch, valid } = args;
     rec.dispatch(

@@ -12,7 +12,7 @@ import { grid1d } from './grid';
 import { params, u32 } from './params';
 import { ScratchBuffer } from '../gpu/scratch-buffer';
 import type { MatrixView } from './view';
-import { requireCount, requireElements, requireThat, requireView } from './operand-checks';
+import { requireCount, requireElements, requireThat, checkView } from './checks';
 
 const SOURCES = [
   { file: 'shaders/token-dot-tile.wgsl', code: dotTileWgsl },
@@ -86,14 +86,14 @@ export class TextAttentionScoresOp {
 
 function checkBlock(block: TextAttentionBlock): void {
   const op = 'text-attention scores';
-  requireCount(op, 'imageTokens', block.imageTokens);
-  requireCount(op, 'heads', block.heads);
-  requireCount(op, 'realLen', block.realLen, 0);
-  requireCount(op, 'bgLen', block.bgLen, 0);
+  requireCount(`${op} imageTokens`, block.imageTokens);
+  requireCount(`${op} heads`, block.heads);
+  requireCount(`${op} realLen`, block.realLen, 0);
+  requireCount(`${op} bgLen`, block.bgLen, 0);
   requireThat(op, block.bgLen <= block.realLen, `bgLen ${block.bgLen} exceeds realLen ${block.realLen}`);
-  requireView(op, 'queries', block.queries, block.imageTokens, block.heads * HEAD_DIM);
-  requireView(op, 'keys', block.keys, block.realLen, block.heads * HEAD_DIM);
-  requireElements(op, 'scoreSums', block.scoreSums, 2 * block.imageTokens);
+  checkView(`${op} queries`, block.queries, block.imageTokens, block.heads * HEAD_DIM);
+  checkView(`${op} keys`, block.keys, block.realLen, block.heads * HEAD_DIM);
+  requireElements(`${op} scoreSums`, block.scoreSums, 2 * block.imageTokens);
 }
 
 export class ForegroundMaskOp {
@@ -106,9 +106,9 @@ export class ForegroundMaskOp {
 
   /** Records mask[i] = 1 where background score <= foreground score (ties -> foreground), else 0; u32 [imageTokens]. */
   record(rec: Recorder, scoreSums: Binding, mask: Binding, imageTokens: number): void {
-    requireCount('foreground mask', 'imageTokens', imageTokens);
-    requireElements('foreground mask', 'scoreSums', scoreSums, 2 * imageTokens);
-    requireElements('foreground mask', 'mask', mask, imageTokens);
+    requireCount('foreground mask imageTokens', imageTokens);
+    requireElements('foreground mask scoreSums', scoreSums, 2 * imageTokens);
+    requireElements('foreground mask mask', mask, imageTokens);
     const grid = grid1d(imageTokens, WORKGROUP, this.gpu.limits.maxComputeWorkgroupsPerDimension);
     rec.dispatch(this.kernel, { scoreSums, mask }, params(u32(imageTokens), u32(grid.rowStride)), grid.workgroups);
   }

@@ -8,7 +8,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import { grid1d } from './grid';
 import { params, u32 } from './params';
 import type { MatrixView } from './view';
-import { requireCount, requireElements, requireSeparate, requireThat, requireView } from './operand-checks';
+import { requireCount, requireElements, checkDistinct, requireThat, checkView } from './checks';
 
 const SOURCE = { file: 'shaders/token-merge.wgsl', code: tokenMergeWgsl };
 const WORKGROUP = 256;
@@ -73,13 +73,13 @@ export class TokenMergeOp {
 
 function checkArgs(args: TokenMergeArgs): void {
   const op = 'token merge';
-  requireCount(op, 'frameTokens', args.frameTokens);
-  requireCount(op, 'identityTokens', args.identityTokens);
-  requireCount(op, 'channels', args.channels);
-  requireCount(op, 'entries', args.entries, 0);
+  requireCount(`${op} frameTokens`, args.frameTokens);
+  requireCount(`${op} identityTokens`, args.identityTokens);
+  requireCount(`${op} channels`, args.channels);
+  requireCount(`${op} entries`, args.entries, 0);
   requireThat(op, args.entries <= args.frameTokens, `${args.entries} entries for ${args.frameTokens} frame tokens cannot name distinct tokens`);
-  requireView(op, 'frame', args.frame, args.frameTokens, args.channels);
-  requireView(op, 'identity', args.identity, args.identityTokens, args.channels);
-  requireSeparate(op, 'frame', args.frame.buffer, 'identity', args.identity.buffer);
-  for (const name of ['mergedFrameTokens', 'matchedIdentityTokens', 'weights'] as const) requireElements(op, name, args[name], args.entries);
+  checkView(`${op} frame`, args.frame, args.frameTokens, args.channels);
+  checkView(`${op} identity`, args.identity, args.identityTokens, args.channels);
+  checkDistinct(`${op} frame`, args.frame.buffer, { identity: { buffer: args.identity.buffer } });
+  for (const name of ['mergedFrameTokens', 'matchedIdentityTokens', 'weights'] as const) requireElements(`${op} ${name}`, args[name], args.entries);
 }

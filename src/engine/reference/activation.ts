@@ -8,8 +8,12 @@ export function siluReference(x: ArrayLike<number>): Float64Array {
  * GELU, tanh approximation: 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³). Evaluated as
  * x / (1 + e^(−2u)), the same function: 1 + tanh(u) cancels to exactly 0 in float64 from x ≈ −6 on.
  */
+export function geluTanh(x: number): number {
+  return x / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+}
+
 export function geluTanhReference(x: ArrayLike<number>): Float64Array {
-  return Float64Array.from(x, (v) => v / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+  return Float64Array.from(x, geluTanh);
 }
 
 /** x + gate · y for x, y [rows, cols] (dense) and gate [cols]: a block's residual update. */

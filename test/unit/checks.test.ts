@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDistinct, checkVector, checkView } from '../../src/engine/ops/view-checks';
+import { checkDistinct, checkVector, checkView } from '../../src/engine/ops/checks';
 
 const buffer = (elements: number, label = 'b') => ({ size: 4 * elements, label }) as GPUBuffer;
 const invalid = expect.objectContaining({ code: 'invalid-input' });

@@ -1,18 +1,18 @@
-// Shape checks shared by the ops that address activations through views: a wrong offset or
-// stride must fail with a message naming the operand, not read a neighbour's data.
+// Argument checks shared by the ops: a wrong shape, offset or stride fails with a typed error
+// naming the op and operand (`what`, e.g. "rope view"), instead of a kernel silently reading a
+// neighbour's data or writing outside its tensor.
 
 import { invalidInput } from '../errors';
-import type { MatrixView } from './view';
+import type { Binding } from '../gpu/recorder';
+import type { MatrixView, VectorView } from './view';
 
 const REPORT = 'This is a bug in the app: please report it with this message.';
 
-/** A run of 4-byte elements (u32 indices or labels, an f32 vector) starting at an element offset. */
-export interface VectorView {
-  buffer: GPUBuffer;
-  /** elements */
-  offset: number;
+export function requireThat(what: string, condition: boolean, problem: string): void {
+  if (!condition) throw invalidInput(`${what}: ${problem}.`, REPORT);
 }
 
+/** `value` must be an integer in [minimum, 2^32) (it travels as a u32). */
 export function requireCount(what: string, value: number, minimum = 1): void {
   if (!Number.isInteger(value) || value < minimum || value > 0xffffffff) {
     throw invalidInput(`${what} must be an integer >= ${minimum}, got ${value}.`, REPORT);
@@ -34,17 +34,29 @@ export function checkVector(what: string, vector: VectorView, count: number): vo
   checkEnd(what, vector.buffer, vector.offset + count);
 }
 
+/** Throws unless `binding` holds at least `count` 4-byte elements. */
+export function requireElements(what: string, binding: Binding, count: number): void {
+  const range = 'buffer' in binding ? binding : { buffer: binding };
+  const bytes = range.size ?? range.buffer.size - (range.offset ?? 0);
+  if (4 * count > bytes) throw invalidInput(`${what} holds ${bytes} bytes, needs ${4 * count}.`, REPORT);
+}
+
 function checkEnd(what: string, buffer: GPUBuffer, endElement: number): void {
   if (endElement * 4 > buffer.size) {
     throw invalidInput(`${what} ends at element ${endElement}, past the end of buffer "${buffer.label}" (${buffer.size / 4} elements).`, REPORT);
   }
 }
 
-/** Throws when a written view shares its buffer with a view the same dispatch reads. */
+/** Throws when a written buffer is also read by the same dispatch (WebGPU forbids binding it both ways). */
 export function checkDistinct(written: string, target: GPUBuffer, readViews: Readonly<Record<string, { buffer: GPUBuffer }>>): void {
   for (const [name, view] of Object.entries(readViews)) {
     if (view.buffer === target) {
       throw invalidInput(`${written} and ${name} are in the same buffer "${target.label}"; WebGPU cannot bind one buffer as both read-only and writable in a dispatch.`, REPORT);
     }
   }
+}
+
+/** The buffer behind a binding. */
+export function bufferOf(binding: Binding): GPUBuffer {
+  return 'buffer' in binding ? binding.buffer : binding;
 }
