@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/engine/errors';
-import { planFluxCheckpoint, type FileTensor } from '../../src/engine/models/flux/checkpoint';
+import { planFluxCheckpoint } from '../../src/engine/models/flux/checkpoint';
+import type { FileTensor } from '../../src/engine/models/model-file';
 import { fluxTensorShapes, type FluxConfig } from '../../src/engine/models/flux/config';
 import { canonicalFluxName, diffusersNamesFor } from '../../src/engine/models/flux/names';
 

@@ -15,6 +15,9 @@ import { invalidInput } from '../errors';
 import { dequantize } from '../formats/ggml-blocks';
 import { ggmlType, rowBytes, type GgmlTypeName } from '../formats/ggml-types';
 import type { GpuRuntime } from '../gpu/runtime';
+import randomWgsl from '../../../shaders/weights-random.wgsl';
+import { grid1d } from './grid';
+import { f32, params, u32 } from './params';
 
 /** Weight types the linear kernels compute on. */
 export type LinearWeightType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1';
@@ -143,10 +146,39 @@ export class GpuWeight {
     }
   }
 
+  /**
+   * Fills the weight with random values of about `magnitude` on the GPU (benchmarks of full-size
+   * models without their files): no CPU work, no upload.
+   */
+  async fillRandom(seed: number, magnitude: number): Promise<void> {
+    const kernel = await this.gpu.kernels.get({ name: 'weights.fill-random', sources: [RANDOM_SOURCE], entryPoint: 'fill_random', storage: ['words'], params: true });
+    const rec = this.gpu.recorder('random weights');
+    const floats = FLOAT_KINDS[this.type];
+    this.parts.forEach((part, index) => {
+      const { layout } = part;
+      const grid = grid1d(layout.totalWords, 256, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+      const block = params(
+        u32(layout.rows * layout.rowWords), u32(layout.rowWords), u32(isBlockQuantized(this.type) ? layout.scalesBase : layout.totalWords),
+        u32(layout.totalWords), u32(floats === undefined ? 0 : this.type === 'F32' ? 1 : 2), u32(this.cols), u32((seed + index * 0x9e3779b9) >>> 0),
+        f32(magnitude), u32(grid.rowStride), u32(floats ?? 0), f32(QUANT_RANGES[this.type]),
+      );
+      rec.dispatch(kernel, { words: part.buffer }, block, grid.workgroups);
+    });
+    await rec.submit();
+  }
+
   release(): void {
     for (const part of this.parts) this.gpu.memory.release(part.buffer);
   }
 }
+
+const RANDOM_SOURCE = { file: 'shaders/weights-random.wgsl', code: randomWgsl };
+
+/** Largest |quant| (times d) a block can reach, per type: random scales divide the magnitude by it. */
+const QUANT_RANGES: Record<LinearWeightType, number> = { F32: 1, F16: 1, BF16: 1, Q8_0: 127, Q4_0: 8, Q4_1: 15, Q5_0: 16, Q5_1: 31 };
+
+/** float_kind of shaders/weights-random.wgsl; undefined for block-quantized types. */
+const FLOAT_KINDS: Partial<Record<LinearWeightType, number>> = { F32: 0, F16: 1, BF16: 2 };
 
 /** How many rows fit in `maxBytes` (padding the planes to 16 bytes adds 48 bytes at most). */
 function rowsFitting(type: LinearWeightType, cols: number, maxBytes: number): number {

@@ -4,15 +4,9 @@
 
 import { modelFileError } from '../../errors';
 import type { GgmlTypeName } from '../../formats/ggml-types';
+import type { FileTensor } from '../model-file';
 import { fluxTensorShapes, inferFluxConfig, type FluxConfig } from './config';
 import { canonicalFluxName } from './names';
-
-export interface FileTensor {
-  name: string;
-  /** PyTorch order: [out, in] for weights (GGUF's ne reversed). */
-  shape: readonly number[];
-  type: GgmlTypeName;
-}
 
 export interface TensorSource {
   file: FileTensor;
