@@ -14,6 +14,7 @@ export function align4(bytes: number): number {
 
 export class GpuMemory {
   private readonly sizes = new Map<GPUBuffer, number>();
+  private readonly labels = new Map<GPUBuffer, string>();
   private live = 0;
   private peak = 0;
 
@@ -43,6 +44,7 @@ export class GpuMemory {
     const size = Math.max(4, align4(bytes));
     const buffer = this.device.createBuffer({ label, size, usage });
     this.sizes.set(buffer, size);
+    this.labels.set(buffer, label);
     this.live += size;
     this.peak = Math.max(this.peak, this.live);
     return buffer;
@@ -52,12 +54,18 @@ export class GpuMemory {
     const size = this.sizes.get(buffer);
     if (size === undefined) return;
     this.sizes.delete(buffer);
+    this.labels.delete(buffer);
     this.live -= size;
     buffer.destroy();
   }
 
   releaseAll(): void {
     for (const buffer of [...this.sizes.keys()]) this.release(buffer);
+  }
+
+  /** Every live buffer's label and size in bytes, for memory plans and leak hunting. */
+  entries(): { label: string; bytes: number }[] {
+    return [...this.sizes].map(([buffer, bytes]) => ({ label: this.labels.get(buffer) ?? '', bytes }));
   }
 
   /** Bytes currently allocated through this object. */

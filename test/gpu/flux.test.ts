@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { FluxSample, FluxScratch, tokensOf, type FluxShape } from '../../src/engine/models/flux/activations';
+import { FluxTransformer } from '../../src/engine/models/flux/transformer';
+import type { LinearVariant } from '../../src/engine/ops/linear-config';
+import { loadFluxWeights } from '../../src/engine/models/flux/weights';
+import { relativeError } from '../../src/engine/reference/compare';
+import { fluxForwardReference, sampleReference } from '../../src/engine/reference/flux';
+import { sampleFlux } from '../../src/engine/models/flux/sampler';
+import { fluxSchedule } from '../../src/engine/sampling/schedule';
+import { fluxPositionIds } from '../../src/engine/ops/rope-table';
+import { tinyFluxGguf, tinyFluxSafetensors, TINY_FLUX } from '../../tools/tiny-models/flux';
+import { openInMemory, referenceWeights } from '../helpers/flux';
+import { freshSeed, randomArray } from '../helpers/random';
+import { readF32, testGpu } from './harness';
+
+const SHAPE: FluxShape = { textTokens: 7, rows: 3, cols: 5 };
+
+describe('FLUX transformer forward (tiny model)', () => {
+  it('matches the float64 reference on F32 weights', async () => {
+    const gpu = await testGpu();
+    const seed = freshSeed('flux forward f32');
+    const { file, plan } = await openInMemory('tiny.gguf', tinyFluxGguf({ weights: 'F32', vectors: 'F32' }));
+    const weights = await loadFluxWeights(gpu, file, plan);
+    const transformer = await FluxTransformer.create(gpu, weights);
+    const scratch = await FluxScratch.create(gpu, TINY_FLUX, tokensOf(SHAPE));
+    const img = randomArray(seed, SHAPE.rows * SHAPE.cols * 64);
+    const txt = randomArray(seed, SHAPE.textTokens * TINY_FLUX.contextDim);
+    const y = randomArray(seed, TINY_FLUX.vecDim);
+    const sample = await FluxSample.create(gpu, TINY_FLUX, 'test', SHAPE, txt, y);
+    gpu.memory.upload(sample.currentLatents.buffer, img);
+    await transformer.forward(sample, scratch, 0.63, 3.5);
+    const velocity = await readF32(gpu, sample.velocity.buffer);
+
+    const ids = fluxPositionIds(SHAPE.textTokens, SHAPE.rows, SHAPE.cols);
+    const expected = fluxForwardReference(TINY_FLUX, await referenceWeights(file, plan), {
+      img, imgIds: ids.subarray(3 * SHAPE.textTokens), txt, txtIds: ids.subarray(0, 3 * SHAPE.textTokens), y, timestep: 0.63, guidance: 3.5,
+    });
+    expect(relativeError(velocity, expected)).toBeLessThan(1e-4);
+  });
+});
+
+/**
+ * `variant`: the quantized layouts run on the baseline linear kernels, which compile in a fraction
+ * of the production tile's ~10 s on SwiftShader; the kernels themselves are covered by linear.test.ts.
+ */
+async function prepare(parts: Uint8Array[], name = 'tiny.gguf', variant: LinearVariant = 'auto') {
+  const gpu = await testGpu();
+  const { file, plan } = await openInMemory(name, parts);
+  const weights = await loadFluxWeights(gpu, file, plan);
+  return { gpu, file, plan, weights, transformer: await FluxTransformer.create(gpu, weights, { variant }) };
+}
+
+async function velocityOf(setup: Awaited<ReturnType<typeof prepare>>, inputs: { img: Float32Array; txt: Float32Array; y: Float32Array }, shape = SHAPE): Promise<Float32Array> {
+  const { gpu, transformer, plan } = setup;
+  const scratch = await FluxScratch.create(gpu, plan.config, tokensOf(shape));
+  const sample = await FluxSample.create(gpu, plan.config, 'test', shape, inputs.txt, inputs.y);
+  gpu.memory.upload(sample.currentLatents.buffer, inputs.img);
+  await transformer.forward(sample, scratch, 0.41, 3.5);
+  const velocity = await readF32(gpu, sample.velocity.buffer);
+  sample.release();
+  scratch.release();
+  return velocity;
+}
+
+function randomInputs(label: string, shape = SHAPE) {
+  const seed = freshSeed(label);
+  return { img: randomArray(seed, shape.rows * shape.cols * 64), txt: randomArray(seed, shape.textTokens * TINY_FLUX.contextDim), y: randomArray(seed, TINY_FLUX.vecDim) };
+}
+
+describe('FLUX weights from every file layout', () => {
+  it.each([
+    ['F16', { weights: 'F16', vectors: 'F32' }],
+    ['Q8_0 with F16 vectors (city96 day-one layout)', { weights: 'Q8_0', vectors: 'F16' }],
+    ['Q4_0', { weights: 'Q4_0', vectors: 'F32' }],
+  ] as const)('%s matches the float64 reference on the same dequantized weights', async (_, variant) => {
+    const setup = await prepare(tinyFluxGguf(variant), 'tiny.gguf', 'baseline');
+    const inputs = randomInputs(`flux ${variant.weights}`);
+    const velocity = await velocityOf(setup, inputs);
+    const ids = fluxPositionIds(SHAPE.textTokens, SHAPE.rows, SHAPE.cols);
+    const expected = fluxForwardReference(setup.plan.config, await referenceWeights(setup.file, setup.plan), {
+      ...inputs, imgIds: ids.subarray(3 * SHAPE.textTokens), txtIds: ids.subarray(0, 3 * SHAPE.textTokens), timestep: 0.41, guidance: 3.5,
+    });
+    expect(relativeError(velocity, expected)).toBeLessThan(1e-4);
+    setup.weights.release();
+  });
+
+  it('gives identical outputs from GGUF with BFL names and safetensors with diffusers names', async () => {
+    const inputs = randomInputs('flux gguf vs safetensors');
+    const gguf = await prepare(tinyFluxGguf({ weights: 'F32', vectors: 'F32' }));
+    const fromGguf = await velocityOf(gguf, inputs);
+    gguf.weights.release();
+    const diffusers = await prepare(tinyFluxSafetensors('F32'), 'tiny.safetensors');
+    const fromSafetensors = await velocityOf(diffusers, inputs);
+    diffusers.weights.release();
+    expect([...fromSafetensors]).toEqual([...fromGguf]);
+  });
+});
+
+describe('FLUX sampling (tiny model)', () => {
+  it('follows the float64 reference through a 4-step shifted trajectory, step by step', async () => {
+    const setup = await prepare(tinyFluxGguf({ weights: 'F32', vectors: 'F32' }));
+    const { gpu, transformer, plan } = setup;
+    const inputs = randomInputs('flux sampling');
+    const schedule = fluxSchedule(4, SHAPE.rows * SHAPE.cols, true);
+    const scratch = await FluxScratch.create(gpu, plan.config, tokensOf(SHAPE));
+    const sample = await FluxSample.create(gpu, plan.config, 'sampling', SHAPE, inputs.txt, inputs.y);
+    gpu.memory.upload(sample.currentLatents.buffer, inputs.img);
+    const latents: Float32Array[] = [];
+    await sampleFlux(gpu, transformer, sample, scratch, { schedule, guidance: 3.5, keepLatents: true, onStep: (_, l) => latents.push(l!) });
+
+    const ids = fluxPositionIds(SHAPE.textTokens, SHAPE.rows, SHAPE.cols);
+    const expected = sampleReference(plan.config, await referenceWeights(setup.file, plan), {
+      txt: inputs.txt, y: inputs.y, imgIds: ids.subarray(3 * SHAPE.textTokens), txtIds: ids.subarray(0, 3 * SHAPE.textTokens), guidance: 3.5,
+    }, inputs.img, schedule);
+    expect(latents).toHaveLength(4);
+    latents.forEach((latent, i) => expect(relativeError(latent, expected[i + 1])).toBeLessThan(1e-4));
+  });
+});
