@@ -11,11 +11,6 @@ const GEMV_ROWS = 4u;
 
 var<workgroup> subgroup_sums: array<vec4<f32>, GEMV_THREADS>;
 
-// X[m, k..k+3], zero outside the matrix.
-fn activation_run(m: u32, k: u32) -> vec4<f32> {
-  return vec4<f32>(activation(m, k), activation(m, k + 1u), activation(m, k + 2u), activation(m, k + 3u));
-}
-
 @compute @workgroup_size(GEMV_THREADS)
 fn linear_gemv(
   @builtin(workgroup_id) workgroup: vec3<u32>,

@@ -1,15 +1,20 @@
 // Shared part of the linear kernels, Y[M, N] = X[M, K] · W[N, K]^T (+ bias, + epilogue), always
-// accumulated in f32: parameters, bindings, the weight fetch and the epilogue. Assembled with
-// quant.wgsl and one kernel body (linear-tiled.wgsl, linear-int8.wgsl, linear-gemv.wgsl) by
-// src/engine/ops/linear.ts.
+// accumulated in f32: parameters, bindings, the weight fetch and the epilogue. Assembled after
+// quant.wgsl and weight-planes.wgsl and before one kernel body (linear-tiled.wgsl,
+// linear-int8.wgsl, linear-gemv.wgsl) by src/engine/ops/linear-config.ts.
 
 // Weight type: one of the TYPE_* constants of quant.wgsl.
 override WEIGHT_TYPE: u32;
 
-// Epilogue codes; 0 is none.
+// Epilogue codes (EPILOGUE_CODES of src/engine/ops/linear.ts); 0 is none.
 const EPILOGUE_GELU_TANH = 1u;
 // Y[m, n] += gate[n] * result: Y is also the residual.
 const EPILOGUE_GATED_RESIDUAL = 2u;
+// Y[m, n] += result: Y is also the residual.
+const EPILOGUE_RESIDUAL = 3u;
+// Y[m, n] *= result: Y holds the other factor (T5's gelu(wi_0 x) * wi_1 x).
+const EPILOGUE_MULTIPLY = 4u;
+const EPILOGUE_QUICK_GELU = 5u;
 
 struct LinearParams {
   m: u32,
@@ -57,53 +62,19 @@ fn activation(m: u32, k: u32) -> f32 {
   return x[params.x_offset + m * params.x_stride + k];
 }
 
-fn weight_word(index: u32) -> u32 {
-  return weights[index / 4u][index % 4u];
+// X[m, k..k+3], zero outside the matrix.
+fn activation_run(m: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(activation(m, k), activation(m, k + 1u), activation(m, k + 2u), activation(m, k + 3u));
 }
 
-// f16 d (and m) of block `block` of weight row `row`: a word per block for the _1 types, a half
-// per block for the _0 types (rows start on a word).
-fn scale_bits(row: u32, block: u32) -> u32 {
-  let row_base = params.scales_base + row * params.scale_row_words;
-  if (has_min(WEIGHT_TYPE)) {
-    return weight_word(row_base + block);
-  }
-  return (weight_word(row_base + block / 2u) >> (16u * (block % 2u))) & 0xffffu;
+// The planes of this dispatch's weight part (weight-planes.wgsl).
+fn linear_planes() -> WeightPlanes {
+  return WeightPlanes(params.n, params.weight_row_words, params.high_bits_base, params.scales_base, params.scale_row_words, params.weight_groups);
 }
 
-// Raw words of group `group` (8 weights, see quant.wgsl) of weight row `row`; zeros outside the
-// matrix, so padding decodes to 0.
+// Raw words of group `group` of weight row `row`; zeros outside the matrix.
 fn fetch_weight_group(row: u32, group: u32) -> RawGroup {
-  var raw = RawGroup(vec4<u32>(), vec4<u32>());
-  if (row >= params.n || group >= params.weight_groups) {
-    return raw;
-  }
-  let row_word = row * params.weight_row_words;
-  switch WEIGHT_TYPE {
-    case TYPE_F32: {
-      let slot = (row_word + 8u * group) / 4u;
-      raw.first = weights[slot];
-      raw.second = weights[slot + 1u];
-    }
-    case TYPE_F16, TYPE_BF16: {
-      raw.first = weights[(row_word + 4u * group) / 4u];
-    }
-    default: {
-      let block = group / 4u;
-      let word = group % 4u;
-      if (WEIGHT_TYPE == TYPE_Q8_0) {
-        raw.first.x = weight_word(row_word + 8u * block + word);
-        raw.first.y = weight_word(row_word + 8u * block + 4u + word);
-      } else {
-        raw.first.x = weight_word(row_word + 4u * block + word);
-      }
-      if (has_high_bits(WEIGHT_TYPE)) {
-        raw.first.z = weight_word(params.high_bits_base + row * (params.weight_groups / 4u) + block) >> (4u * word);
-      }
-      raw.first.w = scale_bits(row, block);
-    }
-  }
-  return raw;
+  return read_weight_group(linear_planes(), row, group);
 }
 
 // 0.5 x (1 + tanh(u)) with u = sqrt(2/pi) (x + 0.044715 x^3), written as x / (1 + exp(-2u)): the
@@ -112,6 +83,12 @@ fn fetch_weight_group(row: u32, group: u32) -> RawGroup {
 fn gelu_tanh(value: f32) -> f32 {
   let inner = 0.7978845608028654 * (value + 0.044715 * value * value * value);
   return value / (1.0 + exp(-2.0 * inner));
+}
+
+// x * sigmoid(1.702 x) (CLIP), as x / (1 + exp(-1.702 x)); the clamp keeps exp finite, where the
+// output is already 0 to f32 precision relative to |x|.
+fn quick_gelu(value: f32) -> f32 {
+  return value / (1.0 + exp(min(-1.702 * value, 80.0)));
 }
 
 // Adds the bias, applies the epilogue and writes Y[m, n].
@@ -127,6 +104,15 @@ fn store_output(m: u32, n: u32, sum: f32) {
     }
     case EPILOGUE_GATED_RESIDUAL: {
       value = y[index] + gate[params.gate_offset + n] * value;
+    }
+    case EPILOGUE_RESIDUAL: {
+      value = y[index] + value;
+    }
+    case EPILOGUE_MULTIPLY: {
+      value = y[index] * value;
+    }
+    case EPILOGUE_QUICK_GELU: {
+      value = quick_gelu(value);
     }
     default: {}
   }

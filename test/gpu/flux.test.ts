@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FluxSample, FluxScratch, tokensOf, type FluxShape } from '../../src/engine/models/flux/activations';
 import { FluxTransformer } from '../../src/engine/models/flux/transformer';
-import type { LinearVariant } from '../../src/engine/ops/linear-config';
 import { loadFluxWeights } from '../../src/engine/models/flux/weights';
 import { relativeError } from '../../src/engine/reference/compare';
 import { fluxForwardReference, sampleReference } from '../../src/engine/reference/flux';
@@ -39,15 +38,11 @@ describe('FLUX transformer forward (tiny model)', () => {
   });
 });
 
-/**
- * `variant`: the quantized layouts run on the baseline linear kernels, which compile in a fraction
- * of the production tile's ~10 s on SwiftShader; the kernels themselves are covered by linear.test.ts.
- */
-async function prepare(parts: Uint8Array[], name = 'tiny.gguf', variant: LinearVariant = 'auto') {
+async function prepare(parts: Uint8Array[], name = 'tiny.gguf') {
   const gpu = await testGpu();
   const { file, plan } = await openInMemory(name, parts);
   const weights = await loadFluxWeights(gpu, file, plan);
-  return { gpu, file, plan, weights, transformer: await FluxTransformer.create(gpu, weights, { variant }) };
+  return { gpu, file, plan, weights, transformer: await FluxTransformer.create(gpu, weights) };
 }
 
 async function velocityOf(setup: Awaited<ReturnType<typeof prepare>>, inputs: { img: Float32Array; txt: Float32Array; y: Float32Array }, shape = SHAPE): Promise<Float32Array> {
@@ -73,7 +68,7 @@ describe('FLUX weights from every file layout', () => {
     ['Q8_0 with F16 vectors (city96 day-one layout)', { weights: 'Q8_0', vectors: 'F16' }],
     ['Q4_0', { weights: 'Q4_0', vectors: 'F32' }],
   ] as const)('%s matches the float64 reference on the same dequantized weights', async (_, variant) => {
-    const setup = await prepare(tinyFluxGguf(variant), 'tiny.gguf', 'baseline');
+    const setup = await prepare(tinyFluxGguf(variant));
     const inputs = randomInputs(`flux ${variant.weights}`);
     const velocity = await velocityOf(setup, inputs);
     const ids = fluxPositionIds(SHAPE.textTokens, SHAPE.rows, SHAPE.cols);

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/engine/errors';
 import { BASELINE_TILE, planLinear, workgroupBytes, type LinearCapabilities, type LinearVariant } from '../../src/engine/ops/linear-config';
 
-/** Adapter capabilities like SwiftShader's or Dawn on an H100 (no shader-f16), adjustable. */
-function adapter(features: string[], workgroupStorage = 32768, languageFeatures = ['packed_4x8_integer_dot_product']): LinearCapabilities {
-  return { features: new Set(features), wgslLanguageFeatures: languageFeatures, maxComputeWorkgroupStorageSize: workgroupStorage, maxComputeInvocationsPerWorkgroup: 256 };
+/** Adapter capabilities like Dawn on an H100 (no shader-f16), adjustable; `software` makes it a CPU adapter. */
+function adapter(features: string[], workgroupStorage = 32768, languageFeatures = ['packed_4x8_integer_dot_product'], software = false): LinearCapabilities {
+  return { features: new Set(features), wgslLanguageFeatures: languageFeatures, maxComputeWorkgroupStorageSize: workgroupStorage, maxComputeInvocationsPerWorkgroup: 256, software };
 }
 
 describe('planLinear: which kernels a variant runs', () => {
@@ -14,6 +14,12 @@ describe('planLinear: which kernels a variant runs', () => {
       expect(plan.main.kind).toBe('tiled');
       expect(plan.main.kind === 'tiled' && plan.main.tile.scalar).toBe('f32');
       expect(plan.fewRows?.kind).toBe(features.includes('subgroups') ? 'gemv' : undefined);
+    }
+  });
+
+  it("'auto' runs the direct kernel on a software adapter, whatever its features", () => {
+    for (const features of [[], ['subgroups']]) {
+      expect(planLinear('auto', 'Q4_0', adapter(features, 32768, [], true))).toEqual({ main: { kind: 'direct' } });
     }
   });
 

@@ -1,27 +1,30 @@
 // Which linear kernels run where: the variants, their tile shapes, the choice from the adapter's
 // features and limits, and the WGSL modules they are assembled from.
 
+import directWgsl from '../../../shaders/linear-direct.wgsl';
 import gemvWgsl from '../../../shaders/linear-gemv.wgsl';
 import int8Wgsl from '../../../shaders/linear-int8.wgsl';
 import tileWgsl from '../../../shaders/linear-tile.wgsl';
 import tiledWgsl from '../../../shaders/linear-tiled.wgsl';
 import linearWgsl from '../../../shaders/linear.wgsl';
 import quantWgsl from '../../../shaders/quant.wgsl';
+import weightPlanesWgsl from '../../../shaders/weight-planes.wgsl';
 import { EngineError, invalidInput } from '../errors';
 import type { ShaderSource } from '../gpu/kernels';
 import { isBlockQuantized, type LinearWeightType } from './weights';
 
 /**
  * 'auto': exact f32 activations: the register-tiled kernel, and the subgroup kernel for M <= 4
- *   when the adapter has subgroups.
+ *   when the adapter has subgroups; on a software adapter (a CPU), the direct kernel.
  * 'f32': the register-tiled kernel for every M.
  * 'subgroups': the subgroup kernel (one workgroup per output column) for every M.
  * 'int8': activations quantized to int8 per 32-column block, dot4I8Packed with the weight quants
  *   (block-quantized weights only; approximate: opt-in).
  * 'f16': the register-tiled kernel with f16 workgroup tiles (needs shader-f16; approximate).
  * 'baseline': plain 16x16 shared-memory tiling, one output per thread: the benchmark's reference point.
+ * 'direct': one thread per output, no workgroup memory (the fastest on CPU implementations).
  */
-export type LinearVariant = 'auto' | 'f32' | 'subgroups' | 'int8' | 'f16' | 'baseline';
+export type LinearVariant = 'auto' | 'f32' | 'subgroups' | 'int8' | 'f16' | 'baseline' | 'direct';
 
 /** Shape of a register-tiled kernel (the constants of shaders/linear-tile.wgsl). */
 export interface TileShape {
@@ -39,7 +42,7 @@ export interface TileShape {
   scalar: 'f32' | 'f16' | 'u32';
 }
 
-export type LinearKernel = { kind: 'tiled'; tile: TileShape } | { kind: 'int8'; tile: TileShape } | { kind: 'gemv' };
+export type LinearKernel = { kind: 'tiled'; tile: TileShape } | { kind: 'int8'; tile: TileShape } | { kind: 'gemv' } | { kind: 'direct' };
 
 export interface LinearPlan {
   /** Kernel for most calls. */
@@ -69,6 +72,8 @@ const INT8_TILES: TileShape[] = [
 
 export interface LinearCapabilities {
   features: ReadonlySet<string>;
+  /** a CPU implementation such as SwiftShader (GpuReport.isSoftware) */
+  software: boolean;
   wgslLanguageFeatures: readonly string[];
   maxComputeWorkgroupStorageSize: number;
   maxComputeInvocationsPerWorkgroup: number;
@@ -82,6 +87,7 @@ export function planLinear(variant: LinearVariant, type: LinearWeightType, capab
   const tiled = (candidates: TileShape[]) => ({ kind: 'tiled' as const, tile: chooseTile(candidates, capabilities, tile) });
   switch (variant) {
     case 'auto': {
+      if (capabilities.software) return { main: { kind: 'direct' } };
       const main = tiled(F32_TILES);
       return capabilities.features.has('subgroups') ? { main, fewRows: { kind: 'gemv' } } : { main };
     }
@@ -89,6 +95,8 @@ export function planLinear(variant: LinearVariant, type: LinearWeightType, capab
       return { main: tiled(F32_TILES) };
     case 'baseline':
       return { main: tiled([BASELINE_TILE]) };
+    case 'direct':
+      return { main: { kind: 'direct' } };
     case 'subgroups':
       requireCapability(capabilities.features.has('subgroups'), variant, 'the subgroups feature');
       return { main: { kind: 'gemv' } };
@@ -147,11 +155,13 @@ function checkTile(tile: TileShape, scalar: TileShape['scalar'], capabilities: L
 
 const source = (file: string, code: string): ShaderSource => ({ file: `shaders/${file}`, code });
 const QUANT = source('quant.wgsl', quantWgsl);
+const WEIGHT_PLANES = source('weight-planes.wgsl', weightPlanesWgsl);
 const LINEAR = source('linear.wgsl', linearWgsl);
 const TILE = source('linear-tile.wgsl', tileWgsl);
 const TILED = source('linear-tiled.wgsl', tiledWgsl);
 const INT8 = source('linear-int8.wgsl', int8Wgsl);
 const GEMV = source('linear-gemv.wgsl', gemvWgsl);
+const DIRECT = source('linear-direct.wgsl', directWgsl);
 
 /** The constants linear-tile.wgsl expects, as a generated first chunk of the module. */
 function tileConstants(tile: TileShape): ShaderSource {
@@ -174,16 +184,18 @@ const ENABLE_SUBGROUPS: ShaderSource = { file: 'generated: enable subgroups', co
 export function kernelSources(kernel: LinearKernel): { sources: ShaderSource[]; entryPoint: string } {
   switch (kernel.kind) {
     case 'tiled':
-      return { sources: [tileConstants(kernel.tile), QUANT, LINEAR, TILE, TILED], entryPoint: 'linear_tiled' };
+      return { sources: [tileConstants(kernel.tile), QUANT, WEIGHT_PLANES, LINEAR, TILE, TILED], entryPoint: 'linear_tiled' };
     case 'int8':
-      return { sources: [tileConstants(kernel.tile), QUANT, LINEAR, TILE, INT8], entryPoint: 'linear_int8' };
+      return { sources: [tileConstants(kernel.tile), QUANT, WEIGHT_PLANES, LINEAR, TILE, INT8], entryPoint: 'linear_int8' };
     case 'gemv':
-      return { sources: [ENABLE_SUBGROUPS, QUANT, LINEAR, GEMV], entryPoint: 'linear_gemv' };
+      return { sources: [ENABLE_SUBGROUPS, QUANT, WEIGHT_PLANES, LINEAR, GEMV], entryPoint: 'linear_gemv' };
+    case 'direct':
+      return { sources: [QUANT, WEIGHT_PLANES, LINEAR, DIRECT], entryPoint: 'linear_direct' };
   }
 }
 
 export function kernelName(kernel: LinearKernel, type: LinearWeightType): string {
-  if (kernel.kind === 'gemv') return `linear.gemv.${type}`;
+  if (kernel.kind === 'gemv' || kernel.kind === 'direct') return `linear.${kernel.kind}.${type}`;
   const { rows, cols, depth, threadTile, scalar } = kernel.tile;
   return `linear.${kernel.kind}.${type}.${rows}x${cols}x${depth}/${threadTile}.${scalar}`;
 }

@@ -1,5 +1,5 @@
-// Linear layers: Y[M, N] = X[M, K] · W[N, K]^T (+ bias), then an epilogue (none, GELU-tanh, or
-// the gated residual Y += gate ⊙ result), with W in any LinearWeightType (ops/weights.ts) and f32
+// Linear layers: Y[M, N] = X[M, K] · W[N, K]^T (+ bias), then an epilogue (an activation, or a
+// combination with Y's previous contents), with W in any LinearWeightType (ops/weights.ts) and f32
 // accumulation. One op per (weight type, variant) serves every layer of that type: weights,
 // views, bias and epilogue are given per call. Kernels: linear-config.ts and shaders/linear*.wgsl.
 
@@ -13,18 +13,22 @@ import { FEW_ROWS, kernelName, kernelSources, planLinear, type LinearKernel, typ
 import { params, u32 } from './params';
 import { QuantizeActivationsOp, quantizedActivationsLayout } from './quantize-activations';
 import { columns, vectorBinding, viewBinding, type MatrixView, type VectorView, type ViewBinding } from './view';
-import type { GpuWeight, LinearWeightType } from './weights';
+import { WEIGHT_TYPE_CODES, type GpuWeight, type LinearWeightType } from './weights';
 
 export type LinearEpilogue =
   | { kind: 'none' }
   | { kind: 'gelu-tanh' }
+  /** x · sigmoid(1.702 x) (CLIP's MLP) */
+  | { kind: 'quick-gelu' }
   /** Y[m, n] += gate[n] · (X W^T + b)[m, n]; Y is read as the residual. */
-  | { kind: 'gated-residual'; gate: VectorView };
+  | { kind: 'gated-residual'; gate: VectorView }
+  /** Y[m, n] += (X W^T + b)[m, n]; Y is read as the residual. */
+  | { kind: 'residual' }
+  /** Y[m, n] *= (X W^T + b)[m, n]; Y holds the other factor (T5's gated GELU). */
+  | { kind: 'multiply' };
 
-const EPILOGUE_CODES: Record<LinearEpilogue['kind'], number> = { none: 0, 'gelu-tanh': 1, 'gated-residual': 2 };
-
-/** Weight type codes of shaders/quant.wgsl. */
-const WEIGHT_CODES: Record<LinearWeightType, number> = { F32: 0, F16: 1, BF16: 2, Q8_0: 3, Q4_0: 4, Q4_1: 5, Q5_0: 6, Q5_1: 7 };
+/** Epilogue codes of shaders/linear.wgsl. */
+const EPILOGUE_CODES: Record<LinearEpilogue['kind'], number> = { none: 0, 'gelu-tanh': 1, 'gated-residual': 2, residual: 3, multiply: 4, 'quick-gelu': 5 };
 
 export interface LinearOptions {
   type: LinearWeightType;
@@ -39,7 +43,7 @@ export interface LinearCall {
   x: MatrixView;
   /** W [N, K] */
   weight: GpuWeight;
-  /** Y [rows, N]; also the residual of the gated-residual epilogue */
+  /** Y [rows, N]; also read by the residual and multiply epilogues */
   y: MatrixView;
   /** M >= 0 */
   rows: number;
@@ -53,6 +57,10 @@ interface CompiledKernel {
   kernel: LinearKernel;
   pipeline: Kernel;
 }
+
+/** Threads per workgroup and rows per thread of shaders/linear-direct.wgsl. */
+const DIRECT_THREADS = 64;
+const DIRECT_ROWS = 4;
 
 // Binding names in @binding order (shaders/linear.wgsl); binding 4 holds X or its int8 copy.
 const STORAGE = ['y', 'bias', 'gate', 'weights', 'x'];
@@ -73,11 +81,11 @@ export class LinearOp {
   }
 
   static async create(gpu: GpuRuntime, options: LinearOptions): Promise<LinearOp> {
-    const capabilities = { ...gpu.limits, features: gpu.features, wgslLanguageFeatures: gpu.report.wgslLanguageFeatures };
+    const capabilities = { ...gpu.limits, features: gpu.features, wgslLanguageFeatures: gpu.report.wgslLanguageFeatures, software: gpu.report.isSoftware };
     const plan = planLinear(options.variant ?? 'auto', options.type, capabilities, options.tile);
     const compile = async (kernel: LinearKernel): Promise<CompiledKernel> => {
       const { sources, entryPoint } = kernelSources(kernel);
-      const pipeline = await gpu.kernels.get({ name: kernelName(kernel, options.type), sources, entryPoint, constants: { WEIGHT_TYPE: WEIGHT_CODES[options.type] }, storage: STORAGE, params: true });
+      const pipeline = await gpu.kernels.get({ name: kernelName(kernel, options.type), sources, entryPoint, constants: { WEIGHT_TYPE: WEIGHT_TYPE_CODES[options.type] }, storage: STORAGE, params: true });
       return { kernel, pipeline };
     };
     const [main, fewRows, quantizer] = await Promise.all([
@@ -129,6 +137,10 @@ export class LinearOp {
     const max = this.gpu.limits.maxComputeWorkgroupsPerDimension;
     if (kernel.kind === 'gemv') {
       const grid = grid1d(cols, 1, max);
+      return { workgroups: grid.workgroups, gridStride: grid.rowStride, tilesM: 0, tilesN: 0 };
+    }
+    if (kernel.kind === 'direct') {
+      const grid = grid1d(Math.ceil(rows / DIRECT_ROWS) * cols, DIRECT_THREADS, max);
       return { workgroups: grid.workgroups, gridStride: grid.rowStride, tilesM: 0, tilesN: 0 };
     }
     const tilesM = Math.ceil(rows / kernel.tile.rows);

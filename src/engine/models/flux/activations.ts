@@ -101,12 +101,23 @@ export class FluxSample {
     private readonly gpu: GpuRuntime,
   ) {}
 
-  /** Allocates a sample and uploads its conditioning (text [textTokens, contextDim], pooled [vecDim]). */
-  static async create(gpu: GpuRuntime, config: FluxConfig, label: string, shape: FluxShape, text: Float32Array, pooled: Float32Array): Promise<FluxSample> {
+  /**
+   * Allocates a sample and uploads its conditioning (text [textTokens, contextDim], pooled
+   * [vecDim]). Position ids [tokens, 3] default to FLUX's: zeros for text, (0, row, col) for the grid.
+   */
+  static async create(
+    gpu: GpuRuntime,
+    config: FluxConfig,
+    label: string,
+    shape: FluxShape,
+    text: Float32Array,
+    pooled: Float32Array,
+    positionIds: ArrayLike<number> = fluxPositionIds(shape.textTokens, shape.rows, shape.cols),
+  ): Promise<FluxSample> {
     const tokens = tokensOf(shape);
     const imageTokens = imageTokensOf(shape);
     const alloc = (name: string, elements: number) => gpu.memory.allocate(`${label} ${name}`, 4 * elements);
-    const rope = await uploadRopeTable(gpu, `${label} rope`, ropeTable(fluxPositionIds(shape.textTokens, shape.rows, shape.cols), config.axesDim, config.theta));
+    const rope = await uploadRopeTable(gpu, `${label} rope`, ropeTable(positionIds, config.axesDim, config.theta));
     const buffers = await Promise.all([
       alloc('x', tokens * config.hidden),
       gpu.memory.uploadNew(`${label} text`, text),
