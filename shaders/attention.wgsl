@@ -1,5 +1,7 @@
-// Flash attention (spec/flux.md §1.3, spec/characonsist-official.md §7, §16): per head,
-// softmax(scale · q·kᵀ) · v with an online softmax in f32; the score matrix is never stored.
+// Flash attention (spec/flux.md §1.3, §4.1, spec/characonsist-official.md §7, §16): per head,
+// softmax(scale · q·kᵀ + bias) · v with an online softmax in f32; the score matrix is never stored.
+// The optional bias depends on the head and the relative position j − i of key j and query i
+// (T5's bucketed relative-position bias, expanded to a table on the CPU); it applies to own keys.
 //
 // Operands are f32 matrix views [rows, heads · HEAD_DIM] (heads concatenated, head h at columns
 // h·HEAD_DIM..): q [queries], own k/v [keys], optional extra k/v [extras] gathered from another
@@ -88,6 +90,11 @@ struct AttentionParams {
   grouped: u32,
   // 1: query row i sees own keys 0..i only
   causal: u32,
+  // 1: add position_bias[offset + head · stride + j − i + query_count − 1] (natural-log units) to
+  // the score of own key j for query row i
+  position_biased: u32,
+  position_bias_offset: u32,
+  position_bias_stride: u32,
 }
 
 @group(0) @binding(0) var<storage, read> queries: array<f32>;
@@ -98,8 +105,9 @@ struct AttentionParams {
 // Written by group_queries_by_label: the positions of the first foreground and of the first
 // background query in label order, then the query rows in that order.
 @group(0) @binding(5) var<storage, read> query_groups: array<u32>;
-@group(0) @binding(6) var<storage, read_write> output: array<f32>;
-@group(0) @binding(7) var<uniform> params: AttentionParams;
+@group(0) @binding(6) var<storage, read> position_bias: array<f32>;
+@group(0) @binding(7) var<storage, read_write> output: array<f32>;
+@group(0) @binding(8) var<uniform> params: AttentionParams;
 
 var<workgroup> stage: array<vec4<f32>, STAGE_VEC4S>;
 // This tile's probabilities [QUERY_TILE, KEY_TILE], rows swizzled.
@@ -108,6 +116,7 @@ var<workgroup> probabilities: array<vec4<f32>, QUERY_TILE * KEY_TILE_VEC4S>;
 var<private> lane: u32;
 var<private> tx: u32;
 var<private> row_group: u32;
+var<private> head: u32;
 var<private> head_column: u32;
 // The queries this thread accumulates: global row (NO_ROW past the end) and label.
 var<private> query_rows: array<u32, QUERIES_PER_THREAD>;
@@ -174,10 +183,11 @@ fn value4(label: u32, row: u32, column: u32) -> vec4<f32> {
   return vec4<f32>(extra_values[i], extra_values[i + 1u], extra_values[i + 2u], extra_values[i + 3u]);
 }
 
-fn start_thread(local_index: u32, head: u32, tile_first: u32) {
+fn start_thread(local_index: u32, workgroup_head: u32, tile_first: u32) {
   lane = local_index;
   tx = lane % ROW_THREADS;
   row_group = lane / ROW_THREADS;
+  head = workgroup_head;
   head_column = head * HEAD_DIM;
   for (var slot = 0u; slot < QUERIES_PER_THREAD; slot++) {
     let position = tile_first + query_in_tile(slot);
@@ -258,15 +268,27 @@ fn key_visible(slot: u32, label: u32, key: u32, end: u32) -> bool {
   return params.causal == 0u || key <= query_rows[slot];
 }
 
-// Masks the tile's scores, folds them into the running max and sum (rescaling the accumulators)
-// and publishes the probabilities for the value pass.
+// The position bias of own key `key` for the query in `slot`, in base 2 like the scores.
+fn position_bias_log2(slot: u32, key: u32) -> f32 {
+  let relative = key + params.query_count - 1u - query_rows[slot];
+  return position_bias[params.position_bias_offset + head * params.position_bias_stride + relative] * 1.4426950408889634;
+}
+
+// Masks the tile's scores (adding the position bias), folds them into the running max and sum
+// (rescaling the accumulators) and publishes the probabilities for the value pass.
 fn update_softmax(label: u32, tile_start: u32, end: u32) {
   var lane_max: array<f32, QUERIES_PER_THREAD>;
   for (var slot = 0u; slot < QUERIES_PER_THREAD; slot++) {
     lane_max[slot] = MASKED;
     for (var key = 0u; key < KEYS_PER_THREAD; key++) {
-      let visible = key_visible(slot, label, tile_start + key_in_tile(key), end);
-      scores[slot][key] = select(MASKED, scores[slot][key], visible);
+      let position = tile_start + key_in_tile(key);
+      let visible = key_visible(slot, label, position, end);
+      var score = scores[slot][key];
+      // Visible own keys have real query rows and positions inside the table.
+      if (params.position_biased != 0u && visible && label == OWN_KEYS) {
+        score += position_bias_log2(slot, position);
+      }
+      scores[slot][key] = select(MASKED, score, visible);
       lane_max[slot] = max(lane_max[slot], scores[slot][key]);
     }
   }

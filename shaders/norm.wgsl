@@ -1,9 +1,10 @@
 // Normalisations over groups of consecutive elements in the rows of an f32 matrix view
-// (spec/flux.md §1.3, §4.1):
-//   modulated_layer_norm  (1 + scale) · (x − mean) / sqrt(var + eps) + shift, one group per row:
-//                         FLUX's pre-attention / pre-MLP norm (biased variance, no affine), with
-//                         shift and scale [cols] read from a modulation buffer (the output of a
-//                         modulation GEMM holding shift, scale, gate…).
+// (spec/flux.md §1.3, §4.1, §4.2):
+//   layer_norm            (scale_base + scale) · (x − mean) / sqrt(var + eps) + shift, one group
+//                         per row (biased variance), with shift and scale [cols] read from the
+//                         `affine` buffer: FLUX's modulated pre-attention / pre-MLP norm
+//                         (scale_base 1, shift and scale from the output of a modulation GEMM),
+//                         or an affine LayerNorm (scale_base 0, scale = weight, shift = bias: CLIP).
 //   rms_norm              v · rsqrt(mean(v²) + eps) · weight: one group per head for FLUX's QK
 //                         norm (128), one per row for T5's LayerNorm (4096).
 // One workgroup normalises one group; sums are fixed trees in workgroup memory, so every run
@@ -30,9 +31,11 @@ struct NormParams {
   eps: f32,
   // workgroups per row of the folded 2-D grid
   grid_row_stride: u32,
+  // layer norm: added to every scale (1 for FLUX's modulation, 0 for an affine weight)
+  scale_base: f32,
 }
 
-// The modulation buffer (layer norm) or the RMS weight.
+// The modulation buffer or the affine weight and bias (layer norm), or the RMS weight.
 @group(0) @binding(0) var<storage, read> affine: array<f32>;
 
 var<workgroup> partial_sums: array<f32, WORKGROUP>;
@@ -64,7 +67,7 @@ fn group_start(group: u32, offset: u32, stride: u32) -> u32 {
 }
 
 @compute @workgroup_size(WORKGROUP)
-fn modulated_layer_norm(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+fn layer_norm(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let group = group_index(workgroup);
   if (group >= params.group_count) {
     return;
@@ -86,7 +89,7 @@ fn modulated_layer_norm(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(lo
   let inverse_deviation = inverseSqrt(workgroup_sum(squares, lane) / f32(size) + params.eps);
   for (var c = lane; c < size; c += WORKGROUP) {
     let normalised = (load_source(source + c) - mean) * inverse_deviation;
-    store_target(destination + c, fma(normalised, 1.0 + affine[params.scale_offset + c], affine[params.shift_offset + c]));
+    store_target(destination + c, fma(normalised, params.scale_base + affine[params.scale_offset + c], affine[params.shift_offset + c]));
   }
 }
 

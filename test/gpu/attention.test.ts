@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Recorder } from '../../src/engine/gpu/recorder';
 import type { GpuRuntime } from '../../src/engine/gpu/runtime';
 import { type AttentionExtras, AttentionOp, type AttentionOptions } from '../../src/engine/ops/attention';
+import type { MatrixView } from '../../src/engine/ops/view';
 import { relativeError } from '../../src/engine/reference/compare';
 import { attentionReference, type AttentionReferenceInput } from '../../src/engine/reference/attention';
 import { freshSeed, randomArray, randomInt } from '../helpers/random';
@@ -23,6 +24,8 @@ interface Case {
   extras?: { foreground: number; background: number; backgroundFirst: boolean; queryLabels: QueryLabels };
   scale?: number;
   causal?: boolean;
+  /** a random relative-position bias table, as T5's */
+  positionBias?: boolean;
 }
 
 // Each pipeline takes ~10 s to compile on SwiftShader, so the matrix is: every case on both row
@@ -50,6 +53,8 @@ const SMALL_TILE_CASES = [CASES[1], CASES[3], CASES[10]];
 
 interface Operands {
   input: AttentionReferenceInput;
+  /** [heads, queries + keys − 1] */
+  positionBias: Float32Array | undefined;
   extraLabels: { queryLabels: Uint32Array; background: { start: number; count: number }; foreground: { start: number; count: number } } | undefined;
 }
 
@@ -81,18 +86,25 @@ function makeOperands(seed: number, c: Case, headDim: number): Operands {
     scale,
     causal: c.causal,
   };
-  if (!c.extras) return { input, extraLabels: undefined };
+  let positionBias: Float32Array | undefined;
+  if (c.positionBias) {
+    const columns = c.queries + c.keys - 1;
+    const table = randomArray(seed, c.heads * columns, -3, 3);
+    input.positionBias = (head, query, key) => table[head * columns + key - query + c.queries - 1];
+    positionBias = table;
+  }
+  if (!c.extras) return { input, positionBias, extraLabels: undefined };
   const { foreground, background, backgroundFirst } = c.extras;
   const m = foreground + background;
   const keyLabels = Uint32Array.from({ length: m }, (_, i) => (backgroundFirst ? (i < background ? 2 : 1) : i < foreground ? 1 : 2));
   const queryLabels = makeLabels(seed, c.queries, c.extras.queryLabels);
   input.extras = { keys: randomArray(seed, m * width, -spread, spread), values: randomArray(seed, m * width), keyLabels, queryLabels };
   const first = backgroundFirst ? { background: 0, foreground: background } : { foreground: 0, background: foreground };
-  return { input, extraLabels: { queryLabels, background: { start: first.background, count: background }, foreground: { start: first.foreground, count: foreground } } };
+  return { input, positionBias, extraLabels: { queryLabels, background: { start: first.background, count: background }, foreground: { start: first.foreground, count: foreground } } };
 }
 
 /** Places every operand at an awkward offset and stride (q/k/v of a fused projection, extras after a row gap) and runs the op. */
-async function runOnGpu(gpu: GpuRuntime, op: AttentionOp, { input, extraLabels }: Operands): Promise<{ result: Float32Array; output: Layout; poisoned: Float32Array }> {
+async function runOnGpu(gpu: GpuRuntime, op: AttentionOp, { input, positionBias, extraLabels }: Operands): Promise<{ result: Float32Array; output: Layout; poisoned: Float32Array }> {
   const width = input.heads * input.headDim;
   const queryCount = input.queries.length / width;
   const keyCount = input.keys.length / width;
@@ -119,11 +131,16 @@ async function runOnGpu(gpu: GpuRuntime, op: AttentionOp, { input, extraLabels }
     groupLabels = (rec) => op.recordQueryGroups(rec, { buffer: labelBuffer, offset: 3 }, queryCount, groupsBuffer);
     extras = { keys: view(ek, extraBuffer), values: view(ev, extraBuffer), foreground: extraLabels.foreground, background: extraLabels.background, queryGroups: groupsBuffer };
   }
+  let biasView: MatrixView | undefined;
+  if (positionBias) {
+    const layout: Layout = { rows: input.heads, cols: queryCount + keyCount - 1, offset: 7, stride: queryCount + keyCount + 2 };
+    biasView = view(layout, await upload(gpu, 'position bias', embed(positionBias, layout)));
+  }
   await run(gpu, 'attention', (rec) => {
     groupLabels?.(rec);
     op.record(rec, {
       queries: view(q, qkvBuffer), keys: view(k, qkvBuffer), values: view(v, qkvBuffer), output: view(output, outputBuffer),
-      queryCount, keyCount, heads: input.heads, scale: input.scale, causal: input.causal, extras,
+      queryCount, keyCount, heads: input.heads, scale: input.scale, causal: input.causal, extras, positionBias: biasView,
     });
   });
   return { result: await readF32(gpu, outputBuffer), output, poisoned };
@@ -147,8 +164,12 @@ describe('attention with 32x32 tiles, for 16 KiB of workgroup memory', () => {
 });
 
 describe('attention with head size 64', () => {
-  it('matches the float64 reference unscaled and causal (T5 and CLIP shapes)', () =>
-    expectReferenceMatch({ name: 'causal', queries: 77, keys: 77, heads: 3, scale: 1, causal: true }, { headDim: 64 }));
+  it.each<Case>([
+    { name: 'unscaled and causal', queries: 77, keys: 77, heads: 3, scale: 1, causal: true },
+    { name: 'unscaled with a position bias (T5)', queries: 77, keys: 77, heads: 3, scale: 1, positionBias: true },
+    { name: 'a position bias, more keys than queries', queries: 50, keys: 131, heads: 2, scale: 1, positionBias: true },
+    { name: 'a position bias, causal', queries: 70, keys: 70, heads: 1, causal: true, positionBias: true },
+  ])('matches the float64 reference: $name', (c) => expectReferenceMatch(c, { headDim: 64 }));
 });
 
 describe('query grouping by label (shaders/attention.wgsl)', () => {
@@ -183,6 +204,21 @@ describe('attention determinism and checks', () => {
     const view = (offset: number) => ({ buffer, offset, stride: 256 });
     const args = { queries: view(0), keys: view(64), values: view(128), output: view(192), queryCount: 4, keyCount: 4, heads: 1 };
     expect(() => op.record(gpu.recorder('alias'), args)).toThrowError(expect.objectContaining({ code: 'invalid-input' }));
+  });
+
+  it('refuses a position bias table too small for the sequence, and a bias with extras', async () => {
+    const gpu = await testGpu();
+    const op = await AttentionOp.create(gpu, { headDim: 64 });
+    const [qkv, out, bias, groups] = await Promise.all([
+      upload(gpu, 'qkv', new Float32Array(4 * 3 * 64)), upload(gpu, 'out', new Float32Array(4 * 64)), upload(gpu, 'bias', new Float32Array(2 * 7)), upload(gpu, 'groups', new Uint32Array(6)),
+    ]);
+    const args = {
+      queries: { buffer: qkv, offset: 0, stride: 192 }, keys: { buffer: qkv, offset: 64, stride: 192 }, values: { buffer: qkv, offset: 128, stride: 192 }, output: { buffer: out, offset: 0, stride: 64 },
+      queryCount: 4, keyCount: 4, heads: 1,
+    };
+    expect(() => op.record(gpu.recorder('bias'), { ...args, positionBias: { buffer: bias, offset: 8, stride: 7 } })).toThrowError(expect.objectContaining({ code: 'invalid-input' }));
+    const extras = { keys: args.keys, values: args.values, foreground: { start: 0, count: 1 }, background: { start: 1, count: 1 }, queryGroups: groups };
+    expect(() => op.record(gpu.recorder('bias'), { ...args, positionBias: { buffer: bias, offset: 0, stride: 7 }, extras })).toThrowError(/position bias cannot take extra keys/);
   });
 
   it('refuses extra ranges beyond the extra views', async () => {

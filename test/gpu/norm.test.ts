@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ModulatedLayerNormOp, RmsNormOp } from '../../src/engine/ops/norm';
+import { LayerNormOp, ModulatedLayerNormOp, RmsNormOp } from '../../src/engine/ops/norm';
 import { relativeError } from '../../src/engine/reference/compare';
-import { modulatedLayerNormReference, rmsNormReference } from '../../src/engine/reference/norm';
+import { layerNormReference, modulatedLayerNormReference, rmsNormReference } from '../../src/engine/reference/norm';
 import { freshSeed, randomArray } from '../helpers/random';
 import { readF32, run, testGpu, upload } from './harness';
 import { changedOutside, embed, extract, type Layout, layoutLength } from './view-layout';
@@ -52,6 +52,34 @@ describe('modulated LayerNorm (shaders/norm.wgsl)', () => {
     const result = await readF32(gpu, buffer);
     expect(relativeError(extract(result, layout), modulatedLayerNormReference(x, cols, modulation, modulation.subarray(cols), 1e-6))).toBeLessThan(BOUND);
     expect(changedOutside(background, result, layout)).toEqual([]);
+  });
+});
+
+describe('affine LayerNorm (shaders/norm.wgsl)', () => {
+  it.each([
+    // rows, cols, in place: CLIP's pre-attention norm, its final norm of one row, in place
+    [77, 768, false],
+    [1, 64, false],
+    [13, 300, true],
+  ])('matches the float64 reference for [%i, %i] (in place: %s), eps 1e-5', async (rows, cols, inPlace) => {
+    const gpu = await testGpu();
+    const seed = freshSeed(`affine layer norm ${rows}x${cols}`);
+    const x = randomArray(seed, rows * cols, -3, 5);
+    // weight and bias of one layer among the other parameters of a shared vector buffer
+    const parameters = randomArray(seed, 2 * cols + 21, -2, 2);
+    const [weightOffset, biasOffset] = [21 + cols, 21];
+    const source: Layout = { rows, cols, offset: 5, stride: cols + 2 };
+    const target: Layout = inPlace ? source : { rows, cols, offset: 3, stride: cols + 7 };
+    const op = await LayerNormOp.create(gpu);
+    const [sourceBuffer, parameterBuffer] = await Promise.all([upload(gpu, 'x', embed(x, source)), upload(gpu, 'parameters', parameters)]);
+    const targetBuffer = inPlace ? sourceBuffer : await upload(gpu, 'out', embed([], target));
+    await run(gpu, 'affine layer norm', (rec) =>
+      op.record(rec, { source: { buffer: sourceBuffer, ...source }, target: { buffer: targetBuffer, ...target }, rows, cols, affine: { buffer: parameterBuffer, weightOffset, biasOffset } }),
+    );
+    const result = await readF32(gpu, targetBuffer);
+    const expected = layerNormReference(x, cols, parameters.subarray(weightOffset), parameters.subarray(biasOffset), 1e-5);
+    expect(relativeError(extract(result, target), expected)).toBeLessThan(BOUND);
+    expect(changedOutside(inPlace ? embed(x, source) : embed([], target), result, target)).toEqual([]);
   });
 });
 

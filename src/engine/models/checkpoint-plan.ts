@@ -67,6 +67,14 @@ function checkShapes(fileName: string, model: ModelWords, expected: Map<string, 
   }
 }
 
+/** Tensors loaded into one matrix (q, k and v) must share a type. */
+export function requireSharedType(fileName: string, tensors: readonly FileTensor[], action: string): void {
+  const types = tensors.map((tensor) => tensor.type);
+  if (new Set(types).size > 1) {
+    throw modelFileError(fileName, `${tensors.map((tensor) => tensor.name).join(', ')} are stored as ${types.join(', ')}; they load into one matrix, so they must share one type`, action);
+  }
+}
+
 /** Tensors `${prefix}.N.${probe}` for N = 0, 1, … until one is missing. */
 export function countBlocks(shapeOf: ShapeOf, prefix: string, probe: string): number {
   let count = 0;

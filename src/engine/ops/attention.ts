@@ -1,6 +1,6 @@
 // Flash attention over matrix views (shaders/attention.wgsl), optionally with CharaConsist's
 // extra keys/values from another image, seen by the queries of the matching label
-// (spec/characonsist-official.md §7, §16). With extras, the caller first records
+// (spec/characonsist-official.md §7, §16), or with a relative-position bias (T5, spec/flux.md §4.1). With extras, the caller first records
 // recordQueryGroups once per set of query labels (a frame's mask changes once per step; every
 // block of that step reuses the grouping), then passes its output to each record().
 
@@ -39,8 +39,13 @@ const GROUPS_HEADER = 2;
 
 const REPORT = 'This is a bug in the app: please report it with this message.';
 
+/** Columns of a position-bias table: one per relative position j − i. */
+export function positionBiasColumns(queryCount: number, keyCount: number): number {
+  return queryCount + keyCount - 1;
+}
+
 export interface AttentionOptions {
-  /** 128 for FLUX, 64 for T5 and CLIP (32 and 256 also fit the tiles) */
+  /** 128 for FLUX, 64 for T5 and CLIP, 512 for the VAE's single-head mid-block attention (32 and 256 also fit the tiles) */
   headDim: number;
   /** Defaults to subgroup shuffles when the device has `subgroups`; tests and benchmarks may force either. */
   rowReduction?: RowReduction;
@@ -84,6 +89,12 @@ export interface AttentionArgs {
   /** query row i sees own keys 0..i only (CLIP's text encoder); not combinable with extras */
   causal?: boolean;
   extras?: AttentionExtras;
+  /**
+   * [heads, queryCount + keyCount − 1]: row h, column j − i + queryCount − 1 is added to head h's
+   * score of key j for query i (after the scale, natural-log units). T5's relative-position bias;
+   * not combinable with extras.
+   */
+  positionBias?: MatrixView;
 }
 
 interface Shape {
@@ -105,7 +116,7 @@ export class AttentionOp {
     const sources = [constantsChunk(shape), BODY, ROW_REDUCTIONS[shape.subgroups ? 'subgroup' : 'workgroup']];
     const name = `attention d${shape.headDim} ${shape.tile.queryTile}x${shape.tile.keyTile}/${shape.rowThreads}${shape.subgroups ? ' subgroup' : ''}`;
     const [attention, grouping] = await Promise.all([
-      gpu.kernels.get({ name, sources, entryPoint: 'attention', storage: ['queries', 'keys', 'values', 'extra_keys', 'extra_values', 'query_groups', 'output'], params: true }),
+      gpu.kernels.get({ name, sources, entryPoint: 'attention', storage: ['queries', 'keys', 'values', 'extra_keys', 'extra_values', 'query_groups', 'position_bias', 'output'], params: true }),
       gpu.kernels.get({ name: 'attention query grouping', sources, entryPoint: 'group_queries_by_label', storage: ['labels', 'grouped_queries'], params: true }),
     ]);
     return new AttentionOp(attention, grouping, shape);
@@ -132,9 +143,9 @@ export class AttentionOp {
   /** Records the attention. */
   record(rec: Recorder, args: AttentionArgs): void {
     this.check(args);
-    const { queries, keys, values, output, extras } = args;
-    // Without extras the kernel reads neither the extra bindings nor query_groups; the own
-    // keys, values and queries stand in for them.
+    const { queries, keys, values, output, extras, positionBias } = args;
+    // Without extras the kernel reads neither the extra bindings nor query_groups, nor without a
+    // bias its table; the own keys, values and queries stand in for them.
     const queryGroups = extras?.queryGroups ?? queries.buffer;
     const extraKeys = extras?.keys ?? keys;
     const extraValues = extras?.values ?? values;
@@ -148,8 +159,12 @@ export class AttentionOp {
       u32(foreground.start), u32(foreground.start + foreground.count), u32(background.start), u32(background.start + background.count),
       f32((args.scale ?? 1 / Math.sqrt(this.shape.headDim)) * Math.LOG2E),
       u32(extras ? 1 : 0), u32(args.causal ? 1 : 0),
+      u32(positionBias ? 1 : 0), u32(positionBias?.offset ?? 0), u32(positionBias?.stride ?? 0),
     );
-    const bindings = { queries: queries.buffer, keys: keys.buffer, values: values.buffer, extra_keys: extraKeys.buffer, extra_values: extraValues.buffer, query_groups: queryGroups, output: output.buffer };
+    const bindings = {
+      queries: queries.buffer, keys: keys.buffer, values: values.buffer, extra_keys: extraKeys.buffer, extra_values: extraValues.buffer,
+      query_groups: queryGroups, position_bias: positionBias?.buffer ?? queries.buffer, output: output.buffer,
+    };
     rec.dispatch(this.attention, bindings, block, [Math.ceil(args.queryCount / this.shape.tile.queryTile), args.heads]);
   }
 
@@ -163,9 +178,14 @@ export class AttentionOp {
     checkView('attention values', args.values, args.keyCount, width);
     checkView('attention output', args.output, args.queryCount, width);
     const read: Record<string, { buffer: GPUBuffer }> = { queries: args.queries, keys: args.keys, values: args.values };
-    const { extras } = args;
+    const { extras, positionBias } = args;
+    if (positionBias) {
+      checkView('attention position bias', positionBias, args.heads, positionBiasColumns(args.queryCount, args.keyCount));
+      read['position bias'] = positionBias;
+    }
     if (extras) {
       if (args.causal) throw invalidInput('Causal attention cannot take extra keys.', REPORT);
+      if (positionBias) throw invalidInput('Attention with a position bias cannot take extra keys.', REPORT);
       const rows = Math.max(rangeEnd('foreground extras', extras.foreground), rangeEnd('background extras', extras.background));
       checkView('attention extra keys', extras.keys, rows, width);
       checkView('attention extra values', extras.values, rows, width);
@@ -184,7 +204,7 @@ function rangeEnd(what: string, range: KeyRange): number {
 
 function chooseShape(gpu: GpuRuntime, options: AttentionOptions): Shape {
   const { headDim } = options;
-  if (![32, 64, 128, 256].includes(headDim)) throw invalidInput(`Attention head size ${headDim} is not 32, 64, 128 or 256.`, REPORT);
+  if (![32, 64, 128, 256, 512].includes(headDim)) throw invalidInput(`Attention head size ${headDim} is not 32, 64, 128, 256 or 512.`, REPORT);
   const subgroups = (options.rowReduction ?? (gpu.features.has('subgroups') ? 'subgroup' : 'workgroup')) === 'subgroup';
   const rowThreads = subgroups ? Math.min(WORKGROUP_ROW_THREADS, gpu.device.adapterInfo?.subgroupMinSize ?? MIN_SUBGROUP_SIZE) : WORKGROUP_ROW_THREADS;
   const tileName = options.tile ?? (gpu.limits.maxComputeWorkgroupStorageSize >= TILES.large.workgroupBytes ? 'large' : 'small');

@@ -1,6 +1,7 @@
-// FLUX's modulated LayerNorm and the RMSNorm family (shaders/norm.wgsl) on matrix views. Each
-// op compiles two pipelines: source and target in separate buffers, or one buffer normalised in
-// place (the QK norm on the q/k columns of a fused projection); record() picks by the views.
+// The LayerNorm family (FLUX's modulated LayerNorm, CLIP's affine LayerNorm) and RMSNorm
+// (shaders/norm.wgsl) on matrix views. Each op compiles two pipelines: source and target in
+// separate buffers, or one buffer normalised in place (the QK norm on the q/k columns of a fused
+// projection); record() picks by the views.
 
 import normWgsl from '../../../shaders/norm.wgsl';
 import inPlaceWgsl from '../../../shaders/norm-io-in-place.wgsl';
@@ -20,8 +21,10 @@ const IN_PLACE = { file: 'shaders/norm-io-in-place.wgsl', code: inPlaceWgsl };
 
 /** FLUX and T5 both use 1e-6 (spec/flux.md §1.1, §4.1). */
 const DEFAULT_EPS = 1e-6;
+/** CLIP's LayerNorm (spec/flux.md §4.2). */
+const CLIP_EPS = 1e-5;
 
-type NormEntryPoint = 'modulated_layer_norm' | 'rms_norm';
+type NormEntryPoint = 'layer_norm' | 'rms_norm';
 
 interface NormGroups {
   source: MatrixView;
@@ -33,6 +36,8 @@ interface NormGroups {
   affine: GPUBuffer;
   shiftOffset: number;
   scaleOffset: number;
+  /** layer norm: added to every scale */
+  scaleBase: number;
 }
 
 /** The separate and in-place pipelines of one norm entry point, and how to dispatch them. */
@@ -67,7 +72,7 @@ class NormKernels {
     const block = params(
       u32(groupCount), u32(groupsPerRow), u32(groupSize),
       u32(source.offset), u32(source.stride), u32(target.offset), u32(target.stride),
-      u32(groups.shiftOffset), u32(groups.scaleOffset), f32(this.eps), u32(grid.rowStride),
+      u32(groups.shiftOffset), u32(groups.scaleOffset), f32(this.eps), u32(grid.rowStride), f32(groups.scaleBase),
     );
     const bindings: Record<string, Binding> = inPlace ? { affine: groups.affine, rows: source.buffer } : { affine: groups.affine, source: source.buffer, target: target.buffer };
     rec.dispatch(inPlace ? this.inPlace : this.separate, bindings, block, grid.workgroups);
@@ -90,16 +95,49 @@ export class ModulatedLayerNormOp {
   private constructor(private readonly kernels: NormKernels) {}
 
   static async create(gpu: GpuRuntime, options: { eps?: number } = {}): Promise<ModulatedLayerNormOp> {
-    return new ModulatedLayerNormOp(await NormKernels.create(gpu, 'modulated_layer_norm', options.eps ?? DEFAULT_EPS));
+    return new ModulatedLayerNormOp(await NormKernels.create(gpu, 'layer_norm', options.eps ?? DEFAULT_EPS));
   }
 
   record(rec: Recorder, args: ModulatedLayerNormArgs): void {
-    const { modulation, cols } = args;
-    requireCount('layer norm columns', cols);
-    checkVector('layer norm shift', { buffer: modulation.buffer, offset: modulation.shiftOffset }, cols);
-    checkVector('layer norm scale', { buffer: modulation.buffer, offset: modulation.scaleOffset }, cols);
-    this.kernels.record(rec, { ...args, groupsPerRow: 1, groupSize: cols, affine: modulation.buffer, shiftOffset: modulation.shiftOffset, scaleOffset: modulation.scaleOffset });
+    const { modulation } = args;
+    recordLayerNorm(this.kernels, rec, args, { affine: modulation.buffer, shiftOffset: modulation.shiftOffset, scaleOffset: modulation.scaleOffset, scaleBase: 1 });
   }
+}
+
+export interface LayerNormArgs {
+  /** [rows, cols] */
+  source: MatrixView;
+  /** [rows, cols]; may be `source` itself (normalised in place) */
+  target: MatrixView;
+  rows: number;
+  cols: number;
+  /** buffer holding the learned parameters, and the element offsets of weight [cols] and bias [cols] in it */
+  affine: { buffer: GPUBuffer; weightOffset: number; biasOffset: number };
+}
+
+/** `target = (source − mean) / sqrt(var + eps) · weight + bias` per row (biased variance): CLIP's LayerNorm. */
+export class LayerNormOp {
+  private constructor(private readonly kernels: NormKernels) {}
+
+  /** eps: default 1e-5 (CLIP). */
+  static async create(gpu: GpuRuntime, options: { eps?: number } = {}): Promise<LayerNormOp> {
+    return new LayerNormOp(await NormKernels.create(gpu, 'layer_norm', options.eps ?? CLIP_EPS));
+  }
+
+  record(rec: Recorder, args: LayerNormArgs): void {
+    const { affine } = args;
+    recordLayerNorm(this.kernels, rec, args, { affine: affine.buffer, shiftOffset: affine.biasOffset, scaleOffset: affine.weightOffset, scaleBase: 0 });
+  }
+}
+
+type LayerNormParameters = Pick<NormGroups, 'affine' | 'shiftOffset' | 'scaleOffset' | 'scaleBase'>;
+
+function recordLayerNorm(kernels: NormKernels, rec: Recorder, args: { source: MatrixView; target: MatrixView; rows: number; cols: number }, parameters: LayerNormParameters): void {
+  const { cols } = args;
+  requireCount('layer norm columns', cols);
+  checkVector('layer norm shift', { buffer: parameters.affine, offset: parameters.shiftOffset }, cols);
+  checkVector('layer norm scale', { buffer: parameters.affine, offset: parameters.scaleOffset }, cols);
+  kernels.record(rec, { ...args, ...parameters, groupsPerRow: 1, groupSize: cols });
 }
 
 export interface RmsNormArgs {
@@ -127,6 +165,6 @@ export class RmsNormOp {
   record(rec: Recorder, args: RmsNormArgs): void {
     requireCount('RMS norm groups per row', args.groupsPerRow);
     checkVector('RMS norm weight', args.weight, this.groupSize);
-    this.kernels.record(rec, { ...args, groupSize: this.groupSize, affine: args.weight.buffer, shiftOffset: 0, scaleOffset: args.weight.offset });
+    this.kernels.record(rec, { ...args, groupSize: this.groupSize, affine: args.weight.buffer, shiftOffset: 0, scaleOffset: args.weight.offset, scaleBase: 0 });
   }
 }

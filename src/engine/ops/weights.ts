@@ -43,6 +43,9 @@ const PLANES: Record<LinearWeightType, BlockPlanes> = {
   Q5_1: { valueWords: 4, scaleHalves: 2, fields: { quantsAt: 8, quantBytes: 16, highBitsAt: 4 } },
 };
 
+/** Weight type codes of shaders/quant.wgsl (the WEIGHT_TYPE override of the kernels that read weights). */
+export const WEIGHT_TYPE_CODES: Record<LinearWeightType, number> = { F32: 0, F16: 1, BF16: 2, Q8_0: 3, Q4_0: 4, Q4_1: 5, Q5_0: 6, Q5_1: 7 };
+
 export function isLinearWeightType(type: GgmlTypeName): type is LinearWeightType {
   return type in PLANES;
 }

@@ -1,4 +1,4 @@
-// Float64 references of the activations and the gated residual (spec/flux.md §1.3-1.5).
+// Float64 references of the activations and the gated residual (spec/flux.md §1.3-1.5, §4.2).
 
 export function siluReference(x: ArrayLike<number>): Float64Array {
   return Float64Array.from(x, (v) => v / (1 + Math.exp(-v)));
@@ -14,6 +14,11 @@ export function geluTanh(x: number): number {
 
 export function geluTanhReference(x: ArrayLike<number>): Float64Array {
   return Float64Array.from(x, geluTanh);
+}
+
+/** CLIP's quick GELU: x · sigmoid(1.702 x). */
+export function quickGelu(x: number): number {
+  return x / (1 + Math.exp(-1.702 * x));
 }
 
 /** x + gate · y for x, y [rows, cols] (dense) and gate [cols]: a block's residual update. */

@@ -1,7 +1,8 @@
-// Float64 reference of multi-head attention as FLUX and CharaConsist use it (spec/flux.md §1.3,
-// spec/characonsist-official.md §7): per head, softmax(scale · q·kᵀ) · v over one joint set of
-// keys: all own keys, plus the "extra" keys whose label equals the query's label (labels 1 =
-// foreground, 2 = background; a query labelled 0 — a text token — sees no extras). Matrices are
+// Float64 reference of multi-head attention as FLUX, CharaConsist and the text encoders use it
+// (spec/flux.md §1.3, §4, spec/characonsist-official.md §7): per head, softmax(scale · q·kᵀ + bias)
+// · v over one joint set of keys: all own keys, plus the "extra" keys whose label equals the
+// query's label (labels 1 = foreground, 2 = background; a query labelled 0 — a text token — sees
+// no extras). The optional bias (T5's relative-position bias) applies to own keys. Matrices are
 // dense row-major [rows, heads·headDim], heads concatenated.
 
 export interface AttentionReferenceExtras {
@@ -23,12 +24,16 @@ export interface AttentionReferenceInput {
   /** Query i sees own keys 0..i only (requires as many queries as keys). */
   causal?: boolean;
   extras?: AttentionReferenceExtras;
+  /** Added to the scaled score of own key `key` for query `query` in head `head`. */
+  positionBias?: (head: number, query: number, key: number) => number;
 }
 
 interface VisibleKey {
   keys: ArrayLike<number>;
   values: ArrayLike<number>;
   row: number;
+  /** one of the own keys (not an extra) */
+  own: boolean;
 }
 
 /** Returns the attention output [queries, heads·headDim]; a query that sees no key gets zeros. */
@@ -46,11 +51,11 @@ export function attentionReference(input: AttentionReferenceInput): Float64Array
 function visibleKeys(input: AttentionReferenceInput, query: number): VisibleKey[] {
   const width = input.heads * input.headDim;
   const ownCount = input.causal ? Math.min(query + 1, input.keys.length / width) : input.keys.length / width;
-  const visible: VisibleKey[] = Array.from({ length: ownCount }, (_, row) => ({ keys: input.keys, values: input.values, row }));
+  const visible: VisibleKey[] = Array.from({ length: ownCount }, (_, row) => ({ keys: input.keys, values: input.values, row, own: true }));
   const extras = input.extras;
   if (extras && extras.queryLabels[query] !== 0) {
     for (let row = 0; row < extras.keyLabels.length; row++) {
-      if (extras.keyLabels[row] === extras.queryLabels[query]) visible.push({ keys: extras.keys, values: extras.values, row });
+      if (extras.keyLabels[row] === extras.queryLabels[query]) visible.push({ keys: extras.keys, values: extras.values, row, own: false });
     }
   }
   return visible;
@@ -60,10 +65,11 @@ function attendOneHead(input: AttentionReferenceInput, visible: VisibleKey[], qu
   const { headDim } = input;
   const width = input.heads * headDim;
   const q = query * width + head * headDim;
-  const scores = visible.map(({ keys, row }) => {
+  const scores = visible.map(({ keys, row, own }) => {
     let dot = 0;
     for (let d = 0; d < headDim; d++) dot += input.queries[q + d] * keys[row * width + head * headDim + d];
-    return input.scale * dot;
+    const bias = own && input.positionBias ? input.positionBias(head, query, row) : 0;
+    return input.scale * dot + bias;
   });
   const max = Math.max(...scores);
   const weights = scores.map((score) => Math.exp(score - max));

@@ -1,14 +1,19 @@
 // Float64 references of the linear layers (src/engine/ops/linear.ts), on dense row-major arrays:
-// Y = X W^T (+ b), then GELU-tanh or the gated residual; and the int8 activation quantization of
-// the int8 variant, so that path can be checked exactly.
+// Y = X W^T (+ b), then an activation or a combination with a given matrix (the epilogues); and
+// the int8 activation quantization of the int8 variant, so that path can be checked exactly.
 
-import { geluTanh } from './activation';
+import { geluTanh, quickGelu } from './activation';
 
 export type LinearReferenceEpilogue =
   | { kind: 'none' }
   | { kind: 'gelu-tanh' }
+  | { kind: 'quick-gelu' }
   /** Y = residual + gate ⊙ (X W^T + b) */
-  | { kind: 'gated-residual'; gate: ArrayLike<number>; residual: ArrayLike<number> };
+  | { kind: 'gated-residual'; gate: ArrayLike<number>; residual: ArrayLike<number> }
+  /** Y = residual + (X W^T + b) */
+  | { kind: 'residual'; residual: ArrayLike<number> }
+  /** Y = factor ⊙ (X W^T + b) */
+  | { kind: 'multiply'; factor: ArrayLike<number> };
 
 export interface LinearReferenceInputs {
   /** X [rows, depth] */
@@ -31,12 +36,28 @@ export function linearReference({ x, weight, rows, cols, depth, bias, epilogue =
       let sum = bias ? bias[n] : 0;
       for (let k = 0; k < depth; k++) sum += x[m * depth + k] * weight[n * depth + k];
       const at = m * cols + n;
-      if (epilogue.kind === 'gelu-tanh') y[at] = geluTanh(sum);
-      else if (epilogue.kind === 'gated-residual') y[at] = epilogue.residual[at] + epilogue.gate[n] * sum;
-      else y[at] = sum;
+      y[at] = applyEpilogue(epilogue, sum, at, n);
     }
   }
   return y;
+}
+
+/** The epilogue on output `at` (column n) whose sum (with bias) is `sum`. */
+function applyEpilogue(epilogue: LinearReferenceEpilogue, sum: number, at: number, n: number): number {
+  switch (epilogue.kind) {
+    case 'none':
+      return sum;
+    case 'gelu-tanh':
+      return geluTanh(sum);
+    case 'quick-gelu':
+      return quickGelu(sum);
+    case 'gated-residual':
+      return epilogue.residual[at] + epilogue.gate[n] * sum;
+    case 'residual':
+      return epilogue.residual[at] + sum;
+    case 'multiply':
+      return epilogue.factor[at] * sum;
+  }
 }
 
 export interface QuantizedActivationsReference {

@@ -1,4 +1,4 @@
-// Float64 references of the normalisations (spec/flux.md §1.3, §4.1). Matrices are dense,
+// Float64 references of the normalisations (spec/flux.md §1.3, §4.1, §4.2). Matrices are dense,
 // row-major Float32/Float64 arrays; every result is a new Float64Array of the input's shape.
 
 /**
@@ -6,6 +6,16 @@
  * x [rows, cols], biased variance, no affine parameters; shift and scale are [cols].
  */
 export function modulatedLayerNormReference(x: ArrayLike<number>, cols: number, shift: ArrayLike<number>, scale: ArrayLike<number>, eps: number): Float64Array {
+  return normaliseRows(x, cols, eps, (normalised, c) => (1 + scale[c]) * normalised + shift[c]);
+}
+
+/** Affine LayerNorm (CLIP): `(x − mean) / sqrt(var + eps) · weight + bias` per row of x [rows, cols]. */
+export function layerNormReference(x: ArrayLike<number>, cols: number, weight: ArrayLike<number>, bias: ArrayLike<number>, eps: number): Float64Array {
+  return normaliseRows(x, cols, eps, (normalised, c) => normalised * weight[c] + bias[c]);
+}
+
+/** (x − mean) / sqrt(var + eps) per row (biased variance), mapped through `affine` per column. */
+function normaliseRows(x: ArrayLike<number>, cols: number, eps: number, affine: (normalised: number, col: number) => number): Float64Array {
   const out = new Float64Array(x.length);
   for (let row = 0; row * cols < x.length; row++) {
     const base = row * cols;
@@ -16,7 +26,7 @@ export function modulatedLayerNormReference(x: ArrayLike<number>, cols: number, 
     for (let c = 0; c < cols; c++) variance += (x[base + c] - mean) ** 2;
     variance /= cols;
     const inverseDeviation = 1 / Math.sqrt(variance + eps);
-    for (let c = 0; c < cols; c++) out[base + c] = (1 + scale[c]) * (x[base + c] - mean) * inverseDeviation + shift[c];
+    for (let c = 0; c < cols; c++) out[base + c] = affine((x[base + c] - mean) * inverseDeviation, c);
   }
   return out;
 }

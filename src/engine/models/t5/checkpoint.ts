@@ -5,8 +5,8 @@
 import { modelFileError } from '../../errors';
 import { ggmlType, type GgmlTypeName } from '../../formats/ggml-types';
 import { isLinearWeightType } from '../../ops/weights';
-import { planCheckpoint, type CheckpointPlan, type ModelDescription } from '../checkpoint-plan';
-import type { FileTensor } from '../model-file';
+import { planCheckpoint, requireSharedType, type CheckpointPlan, type ModelDescription } from '../checkpoint-plan';
+import { fileTensors, type FileTensor, type ModelFile } from '../model-file';
 import { inferT5Config, T5_WORDS, t5TensorShapes, type T5Config } from './config';
 import { canonicalT5Name, t5BlockTensor } from './names';
 
@@ -27,7 +27,10 @@ const FLOAT_TYPES: readonly GgmlTypeName[] = ['F32', 'F16', 'BF16'];
 export function planT5Checkpoint(fileName: string, fileTensors: readonly FileTensor[]): T5CheckpointPlan {
   const plan = planCheckpoint(fileName, fileTensors, T5_MODEL);
   for (const [canonical, tensor] of plan.tensors) checkType(fileName, canonical, tensor);
-  for (let n = 0; n < plan.config.layers; n++) checkFusable(fileName, plan, n);
+  for (let block = 0; block < plan.config.layers; block++) {
+    const qkv = ['attn_q', 'attn_k', 'attn_v'].map((projection) => plan.tensors.get(t5BlockTensor(block, projection))!);
+    requireSharedType(fileName, qkv, `Choose city96's ${T5_FILE_TO_CHOOSE}.`);
+  }
   return plan;
 }
 
@@ -45,10 +48,7 @@ function checkType(fileName: string, canonical: string, tensor: FileTensor): voi
   throw modelFileError(fileName, `tensor ${tensor.name} is ${tensor.type}, which this app cannot read there`, `Choose city96's ${T5_FILE_TO_CHOOSE}.`);
 }
 
-/** q, k and v of a block are loaded into one matrix, so they must share a type. */
-function checkFusable(fileName: string, plan: T5CheckpointPlan, block: number): void {
-  const types = ['attn_q', 'attn_k', 'attn_v'].map((projection) => plan.tensors.get(t5BlockTensor(block, projection))!.type);
-  if (new Set(types).size > 1) {
-    throw modelFileError(fileName, `block ${block} stores q, k and v as ${types.join(', ')}; they must share one type`, `Choose city96's ${T5_FILE_TO_CHOOSE}.`);
-  }
+/** The plan of an opened file. */
+export function planT5File(file: ModelFile): T5CheckpointPlan {
+  return planT5Checkpoint(file.name, fileTensors(file));
 }

@@ -18,7 +18,7 @@ import type { LinearVariant } from '../../ops/linear-config';
 import { RmsNormOp } from '../../ops/norm';
 import { columns, dense, type MatrixView, type VectorView } from '../../ops/view';
 import type { GpuWeight, LinearWeightType } from '../../ops/weights';
-import { ActivationBuffers } from '../activations';
+import { ActivationBuffers } from '../activation-buffers';
 import { positionBiasTable } from './position-bias';
 import { t5NormWeight, type T5Layer, type T5Weights } from './weights';
 

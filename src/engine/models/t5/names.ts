@@ -39,3 +39,15 @@ export function canonicalT5Name(name: string): string | undefined {
   const tensor = HF_BLOCK_MODULES[blockModule];
   return tensor && t5BlockTensor(Number(block), tensor);
 }
+
+/**
+ * The Hugging Face name of a canonical tensor (the inverse of canonicalT5Name, built from the
+ * same table): used to write Hugging Face-layout test checkpoints.
+ */
+export function huggingFaceT5Name(canonical: string): string {
+  if (canonical === T5_TOKEN_EMBEDDING) return 'shared.weight';
+  if (canonical === T5_OUTPUT_NORM) return 'encoder.final_layer_norm.weight';
+  const [, block, tensor] = /^enc\.blk\.(\d+)\.(.+)\.weight$/.exec(canonical)!;
+  const module = Object.entries(HF_BLOCK_MODULES).find(([, name]) => name === tensor)![0];
+  return `encoder.block.${block}.${module}.weight`;
+}

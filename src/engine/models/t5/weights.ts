@@ -3,13 +3,14 @@
 // weights as one f32 buffer, and block 0's relative-position bias kept on the CPU, where the
 // attention's bias table is built from it.
 
+import type { ByteSource } from '../../formats/byte-source';
 import type { GpuRuntime } from '../../gpu/runtime';
-import { GpuWeight, type LinearWeightType } from '../../ops/weights';
+import type { GpuWeight } from '../../ops/weights';
 import type { VectorView } from '../../ops/view';
-import type { FileTensor, ModelFile } from '../model-file';
-import { fileTensors } from '../model-file';
-import { HostVector, loadPlacements, uploadHostVector, type LoadProgress, type Placement } from '../tensor-loader';
-import { planT5Checkpoint } from './checkpoint';
+import { openModelFile, type ModelFile } from '../model-file';
+import { PlacementPlan } from '../placement-plan';
+import { HostVector, uploadHostVector, type LoadProgress } from '../tensor-loader';
+import { planT5File } from './checkpoint';
 import type { T5Config } from './config';
 import { T5_OUTPUT_NORM, T5_TOKEN_EMBEDDING, t5BlockTensor } from './names';
 
@@ -50,55 +51,44 @@ export function t5NormWeight(weights: T5Weights, norm: T5Norm): VectorView {
   return { buffer: weights.norms, offset: normRow(weights.config, norm) * weights.config.dModel };
 }
 
-/** Plans, allocates and streams a T5 encoder file onto the GPU. */
-export async function loadT5Weights(gpu: GpuRuntime, file: ModelFile, onProgress?: (progress: LoadProgress) => void): Promise<T5Weights> {
-  const { config, tensors } = planT5Checkpoint(file.name, fileTensors(file));
-  const tensor = (name: string) => tensors.get(name)!;
-  const placements: Placement[] = [];
-  const allocated: GpuWeight[] = [];
-  const matrix = async (label: string, sources: FileTensor[]): Promise<GpuWeight> => {
-    const cols = sources[0].shape[1];
-    const rows = sources.reduce((sum, source) => sum + source.shape[0], 0);
-    const weight = await GpuWeight.create(gpu, `T5 ${label}`, sources[0].type as LinearWeightType, rows, cols);
-    allocated.push(weight);
-    let at = 0;
-    for (const source of sources) {
-      placements.push({ source: source.name, target: weight, rows: [0, source.shape[0]], cols: [0, cols], at });
-      at += source.shape[0];
-    }
-    return weight;
-  };
-  const vectorInto = (target: HostVector, source: FileTensor, at: number) => {
-    const [rows, cols] = source.shape.length === 1 ? [1, source.shape[0]] : source.shape;
-    placements.push({ source: source.name, target, rows: [0, rows], cols: [0, cols], at });
-  };
+/** Opens a T5 encoder file (GGUF or safetensors), checks it, and streams it onto the GPU. */
+export async function loadT5Weights(gpu: GpuRuntime, source: ByteSource, onProgress?: (progress: LoadProgress) => void): Promise<T5Weights> {
+  const file = await openModelFile(source);
+  try {
+    return await loadPlanned(gpu, file, onProgress);
+  } finally {
+    await file.close();
+  }
+}
 
+async function loadPlanned(gpu: GpuRuntime, file: ModelFile, onProgress: ((progress: LoadProgress) => void) | undefined): Promise<T5Weights> {
+  const { config, tensors } = planT5File(file);
+  const tensor = (name: string) => tensors.get(name)!;
+  const plan = new PlacementPlan(gpu, 'T5');
   const norms = new HostVector('T5 norm weights', (2 * config.layers + 1) * config.dModel);
   const bias = new HostVector('T5 relative attention bias', config.buckets * config.heads);
-  vectorInto(bias, tensor(t5BlockTensor(0, 'attn_rel_b')), 0);
-  vectorInto(norms, tensor(T5_OUTPUT_NORM), normRow(config, 'final') * config.dModel);
-  try {
-    const tokenEmbedding = await matrix('token embedding', [tensor(T5_TOKEN_EMBEDDING)]);
+  const normAt = (name: string, norm: T5Norm) => plan.vector(norms, tensor(name), normRow(config, norm) * config.dModel);
+  plan.vector(bias, tensor(t5BlockTensor(0, 'attn_rel_b')), 0);
+  normAt(T5_OUTPUT_NORM, 'final');
+  const allocate = async () => {
+    const tokenEmbedding = await plan.matrix('token embedding', [tensor(T5_TOKEN_EMBEDDING)]);
     const layers: T5Layer[] = [];
     for (let layer = 0; layer < config.layers; layer++) {
       const block = (name: string) => tensor(t5BlockTensor(layer, name));
-      vectorInto(norms, block('attn_norm'), normRow(config, { layer, kind: 'attention' }) * config.dModel);
-      vectorInto(norms, block('ffn_norm'), normRow(config, { layer, kind: 'feed-forward' }) * config.dModel);
+      normAt(t5BlockTensor(layer, 'attn_norm'), { layer, kind: 'attention' });
+      normAt(t5BlockTensor(layer, 'ffn_norm'), { layer, kind: 'feed-forward' });
       layers.push({
-        qkv: await matrix(`block ${layer} qkv`, [block('attn_q'), block('attn_k'), block('attn_v')]),
-        output: await matrix(`block ${layer} o`, [block('attn_o')]),
-        gate: await matrix(`block ${layer} wi_0`, [block('ffn_gate')]),
-        up: await matrix(`block ${layer} wi_1`, [block('ffn_up')]),
-        down: await matrix(`block ${layer} wo`, [block('ffn_down')]),
+        qkv: await plan.matrix(`block ${layer} qkv`, [block('attn_q'), block('attn_k'), block('attn_v')]),
+        output: await plan.matrix(`block ${layer} o`, [block('attn_o')]),
+        gate: await plan.matrix(`block ${layer} wi_0`, [block('ffn_gate')]),
+        up: await plan.matrix(`block ${layer} wi_1`, [block('ffn_up')]),
+        down: await plan.matrix(`block ${layer} wo`, [block('ffn_down')]),
       });
     }
-    await loadPlacements(file, placements, onProgress);
-    return { config, tokenEmbedding, relativeAttentionBias: bias.values, layers, norms: await uploadHostVector(gpu, norms) };
-  } catch (error) {
-    // Out of memory or a damaged file halfway: nothing stays allocated.
-    for (const weight of allocated) weight.release();
-    throw error;
-  }
+    return { tokenEmbedding, layers };
+  };
+  const { tokenEmbedding, layers } = await plan.load(file, allocate, onProgress);
+  return { config, tokenEmbedding, relativeAttentionBias: bias.values, layers, norms: await uploadHostVector(gpu, norms) };
 }
 
 /** Frees the weights' GPU memory (before the transformer is loaded). */

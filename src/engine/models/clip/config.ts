@@ -1,0 +1,80 @@
+// CLIP text encoder hyper-parameters (spec/flux.md §4.2), inferred from tensor shapes, and the
+// list of canonical tensors with the shapes a checkpoint must have. The head count is not
+// recoverable from shapes: CLIP-L's head size is 64, unless the file's metadata says otherwise.
+
+import { modelFileError } from '../../errors';
+import { countBlocks, requiredShape, type ShapeOf } from '../checkpoint-plan';
+import { CLIP_POSITION_EMBEDDING, CLIP_TOKEN_EMBEDDING, clipFinalNorm, clipLayerTensor } from './names';
+
+export interface ClipConfig {
+  /** 768 for CLIP-L: also the pooled vector FLUX takes as y */
+  hidden: number;
+  /** 12 */
+  heads: number;
+  /** 64 */
+  headDim: number;
+  /** 12 */
+  layers: number;
+  /** MLP width (3072) */
+  mlp: number;
+  /** 49408 */
+  vocab: number;
+  /** learned positions (77) */
+  positions: number;
+  /** LayerNorm epsilon (1e-5; not stored in files) */
+  eps: number;
+}
+
+export const CLIP_WORDS = {
+  model: 'CLIP text encoder',
+  action: "Choose a CLIP-L text encoder file (for example FLUX's clip_l.safetensors).",
+};
+
+/** CLIP-L's head size, used when a file does not give its head count. */
+const HEAD_DIM = 64;
+
+export function inferClipConfig(shapeOf: ShapeOf, fileName: string, heads?: number): ClipConfig {
+  const need = (name: string) => requiredShape(shapeOf, name, fileName, CLIP_WORDS);
+  const [vocab, hidden] = need(CLIP_TOKEN_EMBEDDING);
+  const headCount = heads ?? hidden / HEAD_DIM;
+  if (!Number.isInteger(headCount) || headCount < 1 || hidden % headCount !== 0) {
+    throw modelFileError(fileName, `hidden size ${hidden} does not split into ${heads === undefined ? `heads of ${HEAD_DIM}` : `${heads} heads`}`, CLIP_WORDS.action);
+  }
+  return {
+    hidden,
+    heads: headCount,
+    headDim: hidden / headCount,
+    layers: countBlocks(shapeOf, 'text_model.encoder.layers', 'self_attn.q_proj.weight'),
+    mlp: need(clipLayerTensor(0, 'mlp.fc1', 'weight'))[0],
+    vocab,
+    positions: need(CLIP_POSITION_EMBEDDING)[0],
+    eps: 1e-5,
+  };
+}
+
+/** Every canonical tensor of a CLIP text encoder with its PyTorch shape. */
+export function clipTensorShapes(config: ClipConfig): Map<string, readonly number[]> {
+  const { hidden, mlp } = config;
+  const shapes = new Map<string, readonly number[]>([
+    [CLIP_TOKEN_EMBEDDING, [config.vocab, hidden]],
+    [CLIP_POSITION_EMBEDDING, [config.positions, hidden]],
+  ]);
+  const linear = (layer: number, module: string, out: number, inp: number) => {
+    shapes.set(clipLayerTensor(layer, module, 'weight'), [out, inp]);
+    shapes.set(clipLayerTensor(layer, module, 'bias'), [out]);
+  };
+  const norm = (layer: number, module: string) => {
+    shapes.set(clipLayerTensor(layer, module, 'weight'), [hidden]);
+    shapes.set(clipLayerTensor(layer, module, 'bias'), [hidden]);
+  };
+  for (let layer = 0; layer < config.layers; layer++) {
+    norm(layer, 'layer_norm1');
+    for (const projection of ['q', 'k', 'v', 'out']) linear(layer, `self_attn.${projection}_proj`, hidden, hidden);
+    norm(layer, 'layer_norm2');
+    linear(layer, 'mlp.fc1', mlp, hidden);
+    linear(layer, 'mlp.fc2', hidden, mlp);
+  }
+  shapes.set(clipFinalNorm('weight'), [hidden]);
+  shapes.set(clipFinalNorm('bias'), [hidden]);
+  return shapes;
+}
