@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeGguf } from '../../src/engine/formats/gguf-writer';
 import type { GpuRuntime } from '../../src/engine/gpu/runtime';
-import type { LinearVariant } from '../../src/engine/ops/linear-config';
 import { planT5File } from '../../src/engine/models/t5/checkpoint';
 import { T5Encoder } from '../../src/engine/models/t5/encoder';
 import { t5BlockTensor } from '../../src/engine/models/t5/names';
@@ -23,13 +22,6 @@ const BOUND = 1e-4;
 
 const FILES = tinyT5Files();
 
-/**
- * The linear variant per file, for SwiftShader's sake: Q8_0, the type of the real file, runs
- * 'f32', what 'auto' runs for more than 4 rows (without compiling the unused few-row kernel;
- * ~15 s to compile, then fast); the others run 'subgroups' (compiles in a second, slower to run).
- */
-const VARIANTS: Record<string, LinearVariant> = { 't5-tiny-f16.gguf': 'subgroups', 't5-tiny-q8_0.gguf': 'f32', 't5-tiny-f32.safetensors': 'subgroups' };
-
 const WORDS = 'a red haired knight in silver armour rides through the misty forest at dawn while ravens circle above an old stone tower ';
 
 let gpu: GpuRuntime;
@@ -49,7 +41,7 @@ function promptIds(seed: number, length: number): Int32Array {
 async function encodeFile(name: string, ids: Int32Array): Promise<{ gpuOutput: Float32Array; expected: Float64Array }> {
   const parts = FILES.find(([file]) => file === name)![1];
   const weights = await loadT5Weights(gpu, inMemorySource(name, parts));
-  const encoder = await T5Encoder.create(gpu, weights, { linearVariant: VARIANTS[name] });
+  const encoder = await T5Encoder.create(gpu, weights);
   const gpuOutput = await encoder.encode(ids);
   encoder.release();
   releaseT5Weights(gpu, weights);
@@ -76,7 +68,7 @@ describe('T5 encoder on the tiny models (src/engine/models/t5)', () => {
     const ids = promptIds(freshSeed('t5 determinism'), 50);
     const before = gpu.memory.liveBytes;
     const weights = await loadT5Weights(gpu, inMemorySource(name, FILES.find(([file]) => file === name)![1]));
-    const encoder = await T5Encoder.create(gpu, weights, { linearVariant: VARIANTS[name] });
+    const encoder = await T5Encoder.create(gpu, weights);
     const first = await encoder.encode(ids);
     await encoder.encode(promptIds(freshSeed('t5 other prompt'), 20));
     const again = await encoder.encode(ids);
@@ -104,7 +96,7 @@ describe('T5 encoder files the engine refuses', () => {
   it('refuses ids outside the vocabulary', async () => {
     const name = 't5-tiny-f16.gguf';
     const weights = await loadT5Weights(gpu, inMemorySource(name, FILES.find(([file]) => file === name)![1]));
-    const encoder = await T5Encoder.create(gpu, weights, { linearVariant: VARIANTS[name] });
+    const encoder = await T5Encoder.create(gpu, weights);
     await expectEngineError(encoder.encode(Int32Array.of(5, TINY_T5.vocab, 1)), /token ids/, 'invalid-input');
     releaseT5Weights(gpu, weights);
   });
