@@ -16,6 +16,13 @@ export const TINY_FLUX: FluxConfig = {
   inChannels: 64, contextDim: 128, vecDim: 64, guidance: true, axesDim: [16, 56, 56], theta: 10000,
 };
 
+/**
+ * A smaller model for whole-story tests, which run dozens of forward passes on a software
+ * adapter: one double block, and two single blocks (one even: foreground sharing and token merge;
+ * one odd: background sharing only).
+ */
+export const TINY_STORY_FLUX: FluxConfig = { ...TINY_FLUX, doubleBlocks: 1, singleBlocks: 2, mlpHidden: 256 };
+
 export const TINY_SEED = 20250711;
 
 /** Tensors under these prefixes are never quantized by city96's converter (spec/flux.md §5.2). */
@@ -35,9 +42,25 @@ function typeOf(name: string, shape: readonly number[], variant: GgufVariant): Q
   return variant.weights;
 }
 
+type Tensors = Map<string, { shape: readonly number[]; values: Float32Array }>;
+
+/** File name -> bytes of every tiny FLUX file, for tools/make-tiny-models.ts. */
+export function tinyFluxFiles(): [string, Uint8Array[]][] {
+  const dev = tinyFluxTensors();
+  return [
+    ['flux-tiny-f32.gguf', tinyFluxGguf({ weights: 'F32', vectors: 'F32' }, TINY_FLUX, dev)],
+    ['flux-tiny-f16.gguf', tinyFluxGguf({ weights: 'F16', vectors: 'F32' }, TINY_FLUX, dev)],
+    // city96's day-one Q8_0 files keep 1-D tensors in F16; newer files use F32.
+    ['flux-tiny-q8_0.gguf', tinyFluxGguf({ weights: 'Q8_0', vectors: 'F16' }, TINY_FLUX, dev)],
+    ['flux-tiny-q4_0.gguf', tinyFluxGguf({ weights: 'Q4_0', vectors: 'F32' }, TINY_FLUX, dev)],
+    ['flux-tiny-schnell-f32.gguf', tinyFluxGguf({ weights: 'F32', vectors: 'F32' }, { ...TINY_FLUX, guidance: false })],
+    ['flux-tiny-diffusers-f32.safetensors', tinyFluxSafetensors('F32', TINY_FLUX, dev)],
+  ];
+}
+
 /** Every canonical tensor's values, in BFL order. */
-export function tinyFluxTensors(config: FluxConfig = TINY_FLUX, seed = TINY_SEED): Map<string, { shape: readonly number[]; values: Float32Array }> {
-  const tensors = new Map<string, { shape: readonly number[]; values: Float32Array }>();
+export function tinyFluxTensors(config: FluxConfig = TINY_FLUX, seed = TINY_SEED): Tensors {
+  const tensors: Tensors = new Map();
   for (const [name, shape] of fluxTensorShapes(config)) {
     const count = shape.reduce((a, b) => a * b, 1);
     tensors.set(name, { shape, values: randomTensor(seed, name, count, initFor(name, shape)) });
@@ -45,8 +68,8 @@ export function tinyFluxTensors(config: FluxConfig = TINY_FLUX, seed = TINY_SEED
   return tensors;
 }
 
-export function tinyFluxGguf(variant: GgufVariant, config: FluxConfig = TINY_FLUX, seed = TINY_SEED): Uint8Array[] {
-  const tensors = [...tinyFluxTensors(config, seed)].map(([name, { shape, values }]) => {
+export function tinyFluxGguf(variant: GgufVariant, config: FluxConfig = TINY_FLUX, values: Tensors = tinyFluxTensors(config)): Uint8Array[] {
+  const tensors = [...values].map(([name, { shape, values }]) => {
     const type = typeOf(name, shape, variant);
     return { name, ne: [...shape].reverse(), type: type as GgmlTypeName, bytes: quantize(type, values) };
   });
@@ -61,9 +84,9 @@ export function tinyFluxGguf(variant: GgufVariant, config: FluxConfig = TINY_FLU
 }
 
 /** Diffusers layout: fused projections split into parts, the final modulation's halves swapped. */
-export function tinyFluxSafetensors(dtype: 'F32' | 'F16' | 'BF16', config: FluxConfig = TINY_FLUX, seed = TINY_SEED): Uint8Array[] {
+export function tinyFluxSafetensors(dtype: 'F32' | 'F16' | 'BF16', config: FluxConfig = TINY_FLUX, tensors: Tensors = tinyFluxTensors(config)): Uint8Array[] {
   const out: SafetensorsTensorInput[] = [];
-  for (const [name, { shape, values }] of tinyFluxTensors(config, seed)) {
+  for (const [name, { shape, values }] of tensors) {
     const cols = shape.length === 2 ? shape[1] : 1;
     const parts = diffusersNamesFor(name);
     let row = 0;
