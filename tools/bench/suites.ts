@@ -1,5 +1,10 @@
 // Every benchmark suite, selectable with --suite NAME (kernels by default).
 
+import { clipSuite } from './clip';
+import { fluxSuite } from './flux';
+import { kernelsSuite } from './kernels';
+import { t5Suite } from './t5';
+import { vaeSuite } from './vae';
 import type { BenchSuite } from './suite';
 
-export const SUITES: readonly BenchSuite[] = [];
+export const SUITES: readonly BenchSuite[] = [kernelsSuite, fluxSuite, t5Suite, clipSuite, vaeSuite];

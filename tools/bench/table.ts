@@ -23,20 +23,23 @@ export function gbps(row: { bytes: number; ms: number }): number {
 }
 
 export function printTable(rows: readonly BenchRow[]): void {
-  const header = ['what', 'kernel', 'ms', 'TFLOP/s', 'GB/s', 'baseline', 'base ms', 'base TFLOP/s', 'speed-up'];
+  const header = ['what', 'kernel', 'ms', 'TFLOP/s', 'GB/s', 'baseline', 'base ms', 'base TFLOP/s', 'speed-up', 'note'];
+  // A skipped row (ms NaN) shows only its note.
+  const measured = (row: BenchRow, cell: string) => (Number.isFinite(row.ms) ? cell : '');
   const body = rows.map((row) => [
     row.name,
     row.kernel,
-    row.ms.toFixed(3),
-    tflops(row).toFixed(2),
-    gbps(row).toFixed(1),
+    measured(row, row.ms.toFixed(3)),
+    measured(row, tflops(row).toFixed(2)),
+    measured(row, gbps(row).toFixed(1)),
     row.baseline?.kernel ?? '',
     row.baseline ? row.baseline.ms.toFixed(3) : '',
     row.baseline ? tflops({ flops: row.flops, ms: row.baseline.ms }).toFixed(2) : '',
     row.baseline ? `${(row.baseline.ms / row.ms).toFixed(2)}x` : '',
+    row.note ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const cells of body) console.log(line(cells));
