@@ -1,4 +1,5 @@
-// `npm run bench -- [--quick] [--json FILE] [--suite NAME …] [--software] [--profile]`
+// `npm run bench -- [--quick] [--json FILE] [--suite NAME …] [--model flux] [--characonsist] [--software]
+//                   [--warmup N] [--repetitions N]`
 // Node + Dawn: runs wherever Dawn finds a GPU (the software adapter with --software). Prints one
 // table of medians after warm-up, with the baseline each kernel is compared against in the same
 // run, and the adapter it ran on; --json writes every number.
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     model: { type: 'string' },
     characonsist: { type: 'boolean', default: false },
     repetitions: { type: 'string' },
+    warmup: { type: 'string' },
   },
 });
 
@@ -33,7 +35,8 @@ const gpu = await openNodeGpu({ software: values.software, profile: true });
 const { report } = gpu;
 console.log(`adapter: ${report.vendor} ${report.architecture} (${report.description}); features: ${report.features.join(', ') || 'none'}`);
 const repetitions = Number(values.repetitions ?? (values.quick ? 3 : 10));
-const options = { quick: values.quick, timing: { warmup: values.quick ? 1 : 3, repetitions }, log: (line: string) => console.log(line) };
+const warmup = Number(values.warmup ?? (values.quick ? 1 : 3));
+const options = { quick: values.quick, timing: { warmup, repetitions }, log: (line: string) => console.log(line) };
 const rows: BenchRow[] = [];
 for (const suite of suites) {
   console.log(`\n== ${suite.name}: ${suite.description}`);

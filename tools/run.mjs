@@ -9,13 +9,15 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const [name, ...args] = process.argv.slice(2);
+const bundleOnly = process.argv[2] === '--bundle';
+const [name, ...args] = process.argv.slice(bundleOnly ? 3 : 2);
 if (!name) {
-  console.error('usage: node tools/run.mjs <tool> [args…]   (tools: bench, cli, make-tiny-models)');
+  console.error('usage: node tools/run.mjs [--bundle] <tool> [args…]   (tools: bench, cli, make-tiny-models)');
+  console.error('  --bundle: only write dist-node/<tool>.mjs (e.g. to carry it to a GPU machine)');
   process.exit(2);
 }
 
-export async function bundleTool(tool) {
+async function bundleTool(tool) {
   const outfile = path.join(root, 'dist-node', `${tool}.mjs`);
   await build({
     entryPoints: [path.join(root, 'tools', `${tool}.ts`)],
@@ -34,5 +36,9 @@ export async function bundleTool(tool) {
 }
 
 const outfile = await bundleTool(name);
+if (bundleOnly) {
+  console.log(outfile);
+  process.exit(0);
+}
 const result = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: 'inherit', cwd: process.cwd() });
 process.exit(result.status ?? 1);

@@ -43,7 +43,12 @@ export function fluxStepFlops(config: FluxConfig, shape: FluxShape): number {
   return linear + attention;
 }
 
+/**
+ * Median wall-clock ms of one forward pass. The baseline kernels are ~25x slower at full size, so
+ * they run once, without warm-up, outside --quick.
+ */
 async function timeStep(gpu: GpuRuntime, config: FluxConfig, testCase: Case, variant: LinearVariant, options: BenchOptions, weights: Awaited<ReturnType<typeof randomFluxWeights>>): Promise<number> {
+  const timing = variant === 'baseline' && !options.quick ? { warmup: 0, repetitions: 1 } : options.timing;
   const transformer = await FluxTransformer.create(gpu, weights, { variant });
   const scratch = await FluxScratch.create(gpu, config, tokensOf(testCase.shape));
   const { textTokens } = testCase.shape;
@@ -51,11 +56,11 @@ async function timeStep(gpu: GpuRuntime, config: FluxConfig, testCase: Case, var
   gpu.memory.upload(sample.currentLatents.buffer, gaussianNoise(3, imageTokensOf(testCase.shape) * config.inChannels));
   if (variant !== 'baseline') options.log(memoryPlan(gpu.memory).join('\n'));
   const samples: number[] = [];
-  for (let i = 0; i < options.timing.warmup + options.timing.repetitions; i++) {
+  for (let i = 0; i < timing.warmup + timing.repetitions; i++) {
     const started = performance.now();
     await transformer.forward(sample, scratch, 0.7, 3.5);
     await gpu.idle();
-    if (i >= options.timing.warmup) samples.push(performance.now() - started);
+    if (i >= timing.warmup) samples.push(performance.now() - started);
   }
   sample.release();
   scratch.release();

@@ -1,5 +1,6 @@
 // Every benchmark suite, selectable with --suite NAME (kernels by default).
 
+import { characonsistSuite } from './characonsist';
 import { clipSuite } from './clip';
 import { fluxSuite } from './flux';
 import { kernelsSuite } from './kernels';
@@ -7,4 +8,4 @@ import { t5Suite } from './t5';
 import { vaeSuite } from './vae';
 import type { BenchSuite } from './suite';
 
-export const SUITES: readonly BenchSuite[] = [kernelsSuite, fluxSuite, t5Suite, clipSuite, vaeSuite];
+export const SUITES: readonly BenchSuite[] = [kernelsSuite, fluxSuite, t5Suite, clipSuite, vaeSuite, characonsistSuite];

@@ -29,7 +29,9 @@ export interface SingleBlockContext {
 export interface SingleBlockHooks {
   /** q and k are normalised but not yet rotated. */
   beforeRope?(rec: Recorder, context: SingleBlockContext): void;
-  /** q and k are rotated: extra keys/values the attention should also see. */
+  /** q and k are rotated (e.g. for CharaConsist's text-attention statistics). */
+  afterRope?(rec: Recorder, context: SingleBlockContext): void;
+  /** Extra keys/values the attention should also see (rotated keys). */
   extras?(rec: Recorder, context: SingleBlockContext): AttentionExtras | undefined;
   /** The attention output is in scratch.attention; may be changed in place before linear2. */
   afterAttention?(rec: Recorder, context: SingleBlockContext): void;
@@ -131,6 +133,7 @@ export class FluxTransformer {
     this.projectQkv(rec, block, sample, scratch, 0, tokens, modulation);
     hooks.beforeRope?.(rec, context);
     this.rotate(rec, sample, scratch);
+    hooks.afterRope?.(rec, context);
     this.attend(rec, sample, scratch, hooks.extras?.(rec, context));
     hooks.afterAttention?.(rec, context);
     const gate: LinearEpilogue = { kind: 'gated-residual', gate: { buffer: modulation, offset: 2 * this.config.hidden } };
