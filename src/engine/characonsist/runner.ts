@@ -102,7 +102,9 @@ export async function runStory(gpu: GpuRuntime, transformer: FluxTransformer, st
 }
 
 class StoryRunner {
+  /** each event once, although passes recompute the identity and the scene sources */
   private readonly events: StoryEvent[] = [];
+  private readonly eventKeys = new Set<string>();
   private identityMask: Uint8Array | undefined;
   /** final full-run masks of the scene sources, by frame index */
   private readonly sourceMasks = new Map<number, Uint8Array>();
@@ -169,7 +171,7 @@ class StoryRunner {
 
   private reportSizeMismatches(): void {
     this.story.frames.forEach((frame, index) => {
-      if (this.story.shareBg && !frame.updateBg && !sharesBackground(this.story, index)) this.events.push({ kind: 'background-size-mismatch', frame: index });
+      if (this.story.shareBg && !frame.updateBg && !sharesBackground(this.story, index)) this.report({ kind: 'background-size-mismatch', frame: index });
     });
   }
 
@@ -243,7 +245,7 @@ class StoryRunner {
     }
     if (flags.shareBackground) {
       const count = track.setBackgroundShare(this.sourceBackground(frame));
-      if (count === 0) this.events.push({ kind: 'empty-shared-background', frame, run: track.track.run, step });
+      if (count === 0) this.report({ kind: 'empty-shared-background', frame, run: track.track.run, step });
     }
     if (flags.merge > 0) track.setMergeWeight(flags.merge);
   }
@@ -351,11 +353,11 @@ class StoryRunner {
   private updateMask(track: TrackState, mask: Uint8Array, step: number): void {
     if (track.track.kind === 'identity') {
       this.identityMask = mask;
-      if (!mask.some((fg) => fg)) this.events.push({ kind: 'empty-identity-foreground' });
+      if (!mask.some((fg) => fg)) this.report({ kind: 'empty-identity-foreground' });
       return;
     }
     track.setMask(mask);
-    if (!mask.some((fg) => fg)) this.events.push({ kind: 'empty-foreground', frame: track.track.frame, run: track.track.run, step });
+    if (!mask.some((fg) => fg)) this.report({ kind: 'empty-foreground', frame: track.track.frame, run: track.track.run, step });
   }
 
   private async updateMatches(track: TrackState): Promise<void> {
@@ -368,7 +370,7 @@ class StoryRunner {
     const valid = Uint32Array.from({ length: track.imageTokens }, (_, t) => t).filter((t) => track.mask![t] && identityMask[bestMatch[t]] && bestSimilarity[t] > threshold);
     const matches: Matches = { bestMatch, bestSimilarity, frameTokens: valid, identityTokens: valid.map((t) => bestMatch[t]) };
     track.setMatches(matches);
-    if (track.track.kind === 'frame' && valid.length === 0) this.events.push({ kind: 'no-valid-match', frame: track.track.frame, run: track.track.run });
+    if (track.track.kind === 'frame' && valid.length === 0) this.report({ kind: 'no-valid-match', frame: track.track.frame, run: track.track.run });
   }
 
   /** Keeps what later passes and the result need: pre-run masks and matches, source masks, finished images. */
@@ -389,6 +391,13 @@ class StoryRunner {
         }
       }
     }
+  }
+
+  private report(event: StoryEvent): void {
+    const key = JSON.stringify(event);
+    if (this.eventKeys.has(key)) return;
+    this.eventKeys.add(key);
+    this.events.push(event);
   }
 
   private async record(label: string, fill: (rec: Recorder) => void): Promise<void> {
