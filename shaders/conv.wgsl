@@ -91,22 +91,37 @@ fn silu(value: f32) -> f32 {
   return value * select(e, 1.0, value >= 0.0) / (1.0 + e);
 }
 
-// The input as the convolution sees it: upsampled, normalised, activated; 0 outside the image.
-fn input_value(row: i32, column: i32, channel: u32) -> f32 {
+// Element offset of input pixel (row, column) of the upsampled image in x, or NO_PIXEL outside
+// the image.
+fn input_pixel(row: i32, column: i32) -> u32 {
   let scale = params.upsample + 1u;
   if (row < 0 || column < 0 || u32(row) >= params.in_height * scale || u32(column) >= params.in_width * scale) {
-    return 0.0;
+    return NO_PIXEL;
   }
   let source_row = u32(row) / scale - params.in_first_row;
   let source_column = u32(column) / scale;
-  var value = x[params.in_offset + (source_row * params.in_width + source_column) * params.in_stride + channel];
+  return params.in_offset + (source_row * params.in_width + source_column) * params.in_stride;
+}
+
+// The prologue: GroupNorm's affine map, then SiLU.
+fn activate(value: f32, channel: u32) -> f32 {
+  var result = value;
   if (params.prologue != PROLOGUE_NONE) {
-    value = fma(value, affine[params.affine_offset + channel], affine[params.affine_offset + params.in_channels + channel]);
+    result = fma(result, affine[params.affine_offset + channel], affine[params.affine_offset + params.in_channels + channel]);
   }
   if (params.prologue == PROLOGUE_AFFINE_SILU) {
-    value = silu(value);
+    result = silu(result);
   }
-  return value;
+  return result;
+}
+
+// The input as the convolution sees it: upsampled, normalised, activated; 0 outside the image.
+fn input_value(row: i32, column: i32, channel: u32) -> f32 {
+  let pixel = input_pixel(row, column);
+  if (pixel == NO_PIXEL) {
+    return 0.0;
+  }
+  return activate(x[pixel + channel], channel);
 }
 
 // A[pixel, k] at this thread's current K column; 0 in the padding of K.
@@ -235,4 +250,56 @@ fn conv(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_i
     }
   }
   store_tile(origin, tx, ty, sums);
+}
+
+const DIRECT_THREADS = 64u;
+// Output channels per thread: they share every activated input value (the prologue's exp).
+const DIRECT_OUTPUTS = 8u;
+
+// Direct convolution (tiles 'direct'): DIRECT_OUTPUTS outputs of one pixel per thread, no
+// workgroup memory, no barriers. Far from peak on a real GPU, but the fastest shape on a CPU
+// implementation of WebGPU (SwiftShader), so 'auto' picks it on software adapters, as the linear
+// family does. Per tap the pixel is resolved once (out-of-image taps add nothing: padding reads
+// 0 after the prologue); per 8-weight group the weights are decoded once.
+@compute @workgroup_size(DIRECT_THREADS)
+fn conv_direct(@builtin(global_invocation_id) id: vec3<u32>) {
+  let channel_blocks = (params.n + DIRECT_OUTPUTS - 1u) / DIRECT_OUTPUTS;
+  let index = id.y * params.grid_stride + id.x;
+  if (index >= params.m * channel_blocks) {
+    return;
+  }
+  let m = index / channel_blocks;
+  let first_n = DIRECT_OUTPUTS * (index % channel_blocks);
+  let row = i32(params.out_first_row + m / params.out_width);
+  let column = i32(m % params.out_width);
+  let pad = i32(params.kernel_size / 2u);
+  var sums: array<f32, DIRECT_OUTPUTS>;
+  for (var tap = 0u; tap < params.kernel_size * params.kernel_size; tap++) {
+    let pixel = input_pixel(row + i32(tap / params.kernel_size) - pad, column + i32(tap % params.kernel_size) - pad);
+    if (pixel == NO_PIXEL) {
+      continue;
+    }
+    // k = tap · C_in + channel walks the weight rows in runs that end at a group's or a tap's end.
+    var channel = 0u;
+    while (channel < params.in_channels) {
+      let k = tap * params.in_channels + channel;
+      let within = k % 8u;
+      let count = min(8u - within, params.in_channels - channel);
+      var weights: array<array<vec4<f32>, 2>, DIRECT_OUTPUTS>;
+      for (var j = 0u; j < DIRECT_OUTPUTS; j++) {
+        weights[j] = decode_group(WEIGHT_TYPE, fetch_weight_group(min(first_n + j, params.n - 1u), k / 8u));
+      }
+      for (var i = 0u; i < count; i++) {
+        let value = activate(x[pixel + channel + i], channel + i);
+        let slot = within + i;
+        for (var j = 0u; j < DIRECT_OUTPUTS; j++) {
+          sums[j] = fma(weights[j][slot / 4u][slot % 4u], value, sums[j]);
+        }
+      }
+      channel += count;
+    }
+  }
+  for (var j = 0u; j < DIRECT_OUTPUTS && first_n + j < params.n; j++) {
+    store_output(m, first_n + j, sums[j]);
+  }
 }

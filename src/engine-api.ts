@@ -84,10 +84,111 @@ export interface SelfCheckResult {
   gpuMs: number;
 }
 
+/** A model or tokenizer file: on a web server (read with Range requests) or picked by the user. */
+export type ModelSource = { url: string } | { file: Blob; name: string };
+
+export interface ModelSet {
+  /** FLUX.1 transformer: GGUF (city96) or safetensors */
+  transformer: ModelSource;
+  /** T5-v1.1-XXL encoder GGUF (F16, Q8_0) or safetensors */
+  t5: ModelSource;
+  /** CLIP-L text encoder safetensors */
+  clip: ModelSource;
+  /** FLUX autoencoder (ae.safetensors) */
+  vae: ModelSource;
+  tokenizers: {
+    /** tokenizer.json and tokenizer_config.json of FLUX's tokenizer_2 */
+    t5: { tokenizer: ModelSource; config: ModelSource };
+    /** vocab.json, merges.txt and tokenizer_config.json of FLUX's tokenizer (CLIP) */
+    clip: { vocab: ModelSource; merges: ModelSource; config: ModelSource };
+  };
+}
+
+export interface ImageRequest {
+  models: ModelSet;
+  prompt: string;
+  /** pixels, multiples of 16 */
+  width: number;
+  height: number;
+  steps: number;
+  seed: number;
+  guidance?: number;
+  /** T5 tokens; default 512 (dev) or 256 (schnell). Shorter prompts run faster with a shorter one. */
+  maxSequenceLength?: number;
+}
+
+export interface Picture {
+  /** RGBA8 [height, width, 4] */
+  rgba: Uint8Array;
+  width: number;
+  height: number;
+  /** packed final latents [width/16 * height/16, 64] */
+  latents: Float32Array;
+}
+
+export interface StoryShotRequest {
+  environment: string;
+  action: string;
+  width?: number;
+  height?: number;
+  /** scenes mode: opens a new scene (default: when the environment changes) */
+  newScene?: boolean;
+}
+
+export interface StoryRunRequest {
+  models: ModelSet;
+  mode: 'maintain' | 'switch' | 'scenes';
+  character: string;
+  identity: StoryShotRequest;
+  frames: StoryShotRequest[];
+  width: number;
+  height: number;
+  seed: number;
+  /** 'dev-50' (the paper's) or 'schnell-4' (experimental) */
+  schedule: string;
+  /** T5 tokens per prompt; default 512 (dev) or 256 (schnell) */
+  maxSequenceLength?: number;
+}
+
+/** What happened during a story (empty sets the official code would crash on, skipped sharing). */
+export type StoryEvent =
+  | { kind: 'empty-foreground'; frame: number; run: 'pre' | 'full'; step: number }
+  | { kind: 'empty-identity-foreground' }
+  | { kind: 'no-valid-match'; frame: number; run: 'pre' | 'full' }
+  | { kind: 'empty-shared-background'; frame: number; run: 'pre' | 'full'; step: number }
+  | { kind: 'background-size-mismatch'; frame: number };
+
+export interface StoryPictureResult extends Picture {
+  prompt: string;
+  /** foreground mask on the token grid [height/16 * width/16], 1 = character */
+  mask: Uint8Array;
+}
+
+export interface StoryFramePictureResult extends StoryPictureResult {
+  preMask: Uint8Array;
+  /** matched points: frame token, identity token (row-major on their grids) and mean cosine similarity */
+  points: { frameToken: number; identityToken: number; similarity: number }[];
+}
+
+export interface StoryRunResult {
+  identity: StoryPictureResult;
+  frames: StoryFramePictureResult[];
+  events: StoryEvent[];
+  forwardPasses: number;
+  officialForwardPasses: number;
+  /** ms */
+  timings: { encode: number; transformer: number; decode: number };
+  peakBytes: number;
+}
+
 export interface EngineApi {
   /** Requests the adapter and device; idempotent. Rejects with an EngineErrorInfo-shaped error. */
   init(): Promise<GpuReport>;
   selfCheck(request: SelfCheckRequest, onProgress?: ProgressCallback): Promise<SelfCheckResult>;
+  /** Text to image through the whole pipeline (T5, CLIP, FLUX, VAE). */
+  generateImage(request: ImageRequest, onProgress?: ProgressCallback): Promise<Picture>;
+  /** A CharaConsist story: identity image and frames, with masks and matched points. */
+  generateStory(request: StoryRunRequest, onProgress?: ProgressCallback): Promise<StoryRunResult>;
   /** `listener` is called once if the device is lost after init (driver reset, GPU removed…). */
   onDeviceLost(listener: (error: EngineErrorInfo) => void): void;
   /** Frees every GPU resource; init() may be called again afterwards. */

@@ -13,6 +13,8 @@ const engine = new Engine(() => (typeof navigator !== 'undefined' ? navigator.gp
 const api: EngineApi = {
   init: () => engine.init(),
   selfCheck: async (request, onProgress) => transferableResult(await engine.selfCheck(request, onProgress)),
+  generateImage: async (request, onProgress) => transferableResult(await engine.generateImage(request, onProgress)),
+  generateStory: async (request, onProgress) => transferableResult(await engine.generateStory(request, onProgress)),
   onDeviceLost: (listener) => engine.onDeviceLost(listener),
   dispose: () => engine.dispose(),
 };

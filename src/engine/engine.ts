@@ -1,13 +1,21 @@
 // The engine behind EngineApi. Environment-agnostic: the worker passes navigator.gpu, Node
 // passes the `webgpu` package's GPU object.
 
-import type { EngineApi, EngineErrorInfo, GpuReport, ProgressCallback, SelfCheckRequest, SelfCheckResult } from '../engine-api';
+import type {
+  EngineApi, EngineErrorInfo, GpuReport, ImageRequest, ModelSet, Picture, ProgressCallback, SelfCheckRequest, SelfCheckResult, StoryRunRequest, StoryRunResult,
+} from '../engine-api';
+import { PRESETS } from './characonsist/schedule';
 import { invalidInput } from './errors';
 import { GpuRuntime } from './gpu/runtime';
 import { AxpyOp } from './ops/elementwise';
 import { SumOp } from './ops/reduce';
 import { relativeError } from './reference/compare';
 import { axpyReference, sumReference } from './reference/elementwise';
+import { ConditioningCache } from './pipeline/conditioning';
+import type { LoadProgressEvent, Tokenizers } from './pipeline/models';
+import { loadTokenizerSources, modelFiles } from './pipeline/sources';
+import { generateStory } from './pipeline/story';
+import { txt2img } from './pipeline/txt2img';
 import { uniformFloats } from './sampling/philox';
 
 /** Float32 round-off bound for the self-check (sum of up to ~1e6 terms with a fixed tree). */
@@ -17,6 +25,9 @@ const SELF_CHECK_MAX_LENGTH = 1 << 24;
 export class Engine implements EngineApi {
   private runtime: Promise<GpuRuntime> | undefined;
   private readonly lostListeners: ((error: EngineErrorInfo) => void)[] = [];
+  /** encoded prompts, kept across generations: a re-roll never runs T5 again */
+  private readonly conditioning = new ConditioningCache();
+  private tokenizers: { key: string; value: Promise<Tokenizers> } | undefined;
 
   constructor(private readonly gpu: () => GPU | undefined) {}
 
@@ -67,6 +78,22 @@ export class Engine implements EngineApi {
     }
   }
 
+  async generateImage(request: ImageRequest, onProgress?: ProgressCallback): Promise<Picture> {
+    const gpu = await this.open();
+    const { models, ...image } = request;
+    const result = await txt2img(gpu, modelFiles(models), await this.tokenizersFor(models), this.conditioning, image, progress(onProgress));
+    return { rgba: result.rgba, width: result.width, height: result.height, latents: result.latents[result.latents.length - 1] };
+  }
+
+  async generateStory(request: StoryRunRequest, onProgress?: ProgressCallback): Promise<StoryRunResult> {
+    const gpu = await this.open();
+    const schedule = PRESETS.find((preset) => preset.name === request.schedule);
+    if (!schedule) throw invalidInput(`Unknown schedule "${request.schedule}".`, `Choose one of ${PRESETS.map((p) => p.name).join(', ')}.`);
+    const { models, ...story } = request;
+    const outcome = await generateStory(gpu, modelFiles(models), await this.tokenizersFor(models), this.conditioning, { ...story, schedule }, progress(onProgress));
+    return outcome;
+  }
+
   onDeviceLost(listener: (error: EngineErrorInfo) => void): void {
     this.lostListeners.push(listener);
   }
@@ -75,6 +102,17 @@ export class Engine implements EngineApi {
     const runtime = this.runtime;
     this.runtime = undefined;
     if (runtime) (await runtime.catch(() => undefined))?.destroy();
+  }
+
+  /** Tokenizers of the model set, built once per set of tokenizer files. */
+  private tokenizersFor(models: ModelSet): Promise<Tokenizers> {
+    const key = JSON.stringify(models.tokenizers, (_, value) => (value instanceof Blob ? `${value.size}` : value));
+    if (this.tokenizers?.key !== key) {
+      const value = loadTokenizerSources(models.tokenizers);
+      this.tokenizers = { key, value };
+      value.catch(() => (this.tokenizers = undefined));
+    }
+    return this.tokenizers.value;
   }
 
   private open(): Promise<GpuRuntime> {
@@ -95,4 +133,9 @@ export class Engine implements EngineApi {
     });
     for (const listener of this.lostListeners) listener(error);
   }
+}
+
+/** Pipeline progress as the API's (stage, done, total). */
+function progress(onProgress: ProgressCallback | undefined): ((event: LoadProgressEvent) => void) | undefined {
+  return onProgress && ((event) => onProgress({ stage: event.stage, done: event.done, total: event.total }));
 }

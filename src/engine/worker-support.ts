@@ -3,12 +3,16 @@
 import { transfer, type TransferHandler } from 'comlink';
 import { EngineError } from './errors';
 
-/** Marks every typed array found directly in `result` for transfer instead of a copy. */
+/** Marks every typed array inside `result` (at any depth) for transfer instead of a copy. */
 export function transferableResult<T extends object>(result: T): T {
-  const buffers = Object.values(result)
-    .filter((value): value is ArrayBufferView => ArrayBuffer.isView(value))
-    .map((view) => view.buffer as ArrayBuffer);
-  return transfer(result, [...new Set(buffers)]);
+  const buffers = new Set<ArrayBuffer>();
+  const visit = (value: unknown): void => {
+    if (ArrayBuffer.isView(value)) buffers.add(value.buffer as ArrayBuffer);
+    else if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === 'object') Object.values(value).forEach(visit);
+  };
+  visit(result);
+  return transfer(result, [...buffers]);
 }
 
 /**

@@ -11,7 +11,7 @@ import { toHwc } from './vae-images';
 interface Case {
   name: string;
   type: ConvWeightType;
-  tiles: 'auto' | 'baseline' | 'large';
+  tiles: 'auto' | 'baseline' | 'direct' | keyof typeof CONV_TILES;
   inChannels: number;
   outChannels: number;
   /** input image */
@@ -28,9 +28,10 @@ interface Case {
 /**
  * Awkward shapes: channel counts that are not multiples of the 32-wide K steps (taps straddle
  * them), of the 16/64/128-wide tiles, or below them; odd sizes; bands of rows read from windows
- * of the input at an offset. The 'auto' tiles (64x64 at these sizes, and the narrow tile for few
- * outputs) and the 128x128 tile (~10 s to compile on SwiftShader; 'auto' takes it for large
- * convolutions) run for F32; 'baseline' (the same WGSL with 16x16 tiles) for every type.
+ * of the input at an offset. The tiles 'auto' takes on a GPU (64x64 at these sizes, the narrow
+ * tile for few outputs, and the 128x128 tile, ~10 s to compile on SwiftShader) run for F32;
+ * 'baseline' (the same WGSL with 16x16 tiles) and the direct kernel ('auto' on a software
+ * adapter like this one) for every type.
  */
 const CASES: Case[] = [
   { name: '3x3 13->37', type: 'F32', tiles: 'baseline', inChannels: 13, outChannels: 37, height: 7, width: 9, kernelSize: 3 },
@@ -38,9 +39,13 @@ const CASES: Case[] = [
   { name: '1x1 70->130 affine, accumulate', type: 'BF16', tiles: 'baseline', inChannels: 70, outChannels: 130, height: 5, width: 11, kernelSize: 1, prologue: 'affine', residual: 'accumulate' },
   { name: '3x3 upsample 16->20, band', type: 'F32', tiles: 'baseline', inChannels: 16, outChannels: 20, height: 4, width: 5, kernelSize: 3, upsample: true, band: { first: 3, rows: 4, inputFirst: 1, inputRows: 3 } },
   { name: '3x3 33->136 band, accumulate', type: 'F32', tiles: 'large', inChannels: 33, outChannels: 136, height: 13, width: 11, kernelSize: 3, residual: 'accumulate', prologue: 'affine+silu', band: { first: 5, rows: 5, inputFirst: 4, inputRows: 7 } },
-  { name: '3x3 64->3 upsample (narrow tile)', type: 'F32', tiles: 'auto', inChannels: 64, outChannels: 3, height: 6, width: 7, kernelSize: 3, upsample: true, prologue: 'affine+silu' },
-  { name: '3x3 20->70 residual view', type: 'F32', tiles: 'auto', inChannels: 20, outChannels: 70, height: 11, width: 6, kernelSize: 3, residual: 'view' },
+  { name: '3x3 64->3 upsample (narrow tile)', type: 'F32', tiles: 'narrow', inChannels: 64, outChannels: 3, height: 6, width: 7, kernelSize: 3, upsample: true, prologue: 'affine+silu' },
+  { name: '3x3 20->70 residual view', type: 'F32', tiles: 'medium', inChannels: 20, outChannels: 70, height: 11, width: 6, kernelSize: 3, residual: 'view' },
   { name: '1x1 48->200 residual view', type: 'F16', tiles: 'baseline', inChannels: 48, outChannels: 200, height: 3, width: 17, kernelSize: 1, residual: 'view' },
+  // The direct kernel, what 'auto' runs on a software adapter such as this one.
+  { name: '3x3 upsample 13->37 GroupNorm+SiLU, band', type: 'F16', tiles: 'auto', inChannels: 13, outChannels: 37, height: 4, width: 5, kernelSize: 3, upsample: true, prologue: 'affine+silu', band: { first: 3, rows: 4, inputFirst: 1, inputRows: 3 } },
+  { name: '1x1 70->3 accumulate', type: 'BF16', tiles: 'direct', inChannels: 70, outChannels: 3, height: 5, width: 11, kernelSize: 1, residual: 'accumulate' },
+  { name: '3x3 33->36 residual view', type: 'F32', tiles: 'direct', inChannels: 33, outChannels: 36, height: 7, width: 6, kernelSize: 3, residual: 'view', prologue: 'affine' },
 ];
 
 /** f32 sums of at most 9 · 70 products against float64; observed below 1e-6. */
@@ -50,7 +55,7 @@ const opPromises = new Map<string, Promise<ConvOp>>();
 async function opFor(type: ConvWeightType, tiles: Case['tiles']): Promise<ConvOp> {
   const gpu = await testGpu();
   const key = `${type} ${tiles}`;
-  const chosen: ConvTiles = tiles === 'large' ? CONV_TILES.large : tiles;
+  const chosen: ConvTiles = tiles in CONV_TILES ? CONV_TILES[tiles as keyof typeof CONV_TILES] : (tiles as ConvTiles);
   if (!opPromises.has(key)) opPromises.set(key, ConvOp.create(gpu, { type, tiles: chosen }));
   return opPromises.get(key)!;
 }

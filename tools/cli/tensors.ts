@@ -38,12 +38,16 @@ export class InputTensors {
   }
 }
 
-/** Writes f32 tensors (and integer masks as U8) to a safetensors file. */
-export async function writeOutputs(path: string, tensors: Record<string, Tensor | { shape: number[]; u8: Uint8Array }>): Promise<void> {
-  const entries = Object.entries(tensors).map(([name, tensor]) =>
-    'u8' in tensor
-      ? { name, dtype: 'U8' as const, shape: tensor.shape, bytes: tensor.u8 }
-      : { name, dtype: 'F32' as const, shape: tensor.shape, bytes: new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength) },
-  );
+/** An output tensor: f32 values, a U8 mask, or I32 indices. */
+export type OutputTensor = Tensor | { shape: number[]; u8: Uint8Array } | { shape: number[]; i32: Int32Array };
+
+/** Writes the tensors to a safetensors file. */
+export async function writeOutputs(path: string, tensors: Record<string, OutputTensor>): Promise<void> {
+  const bytes = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  const entries = Object.entries(tensors).map(([name, tensor]) => {
+    if ('u8' in tensor) return { name, dtype: 'U8' as const, shape: tensor.shape, bytes: tensor.u8 };
+    if ('i32' in tensor) return { name, dtype: 'I32' as const, shape: tensor.shape, bytes: bytes(tensor.i32) };
+    return { name, dtype: 'F32' as const, shape: tensor.shape, bytes: bytes(tensor.values) };
+  });
   await writeFileParts(path, encodeSafetensors(entries, { producer: 'characonsist-web cli' }));
 }

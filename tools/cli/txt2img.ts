@@ -1,5 +1,6 @@
 // `npm run cli -- txt2img --transformer F --t5 F --clip F --vae F --prompt "…" --out image.png
-//   [--width 1024] [--height 1024] [--steps N] [--seed S] [--guidance G] [--dump-embeddings E.safetensors]
+//   [--width 1024] [--height 1024] [--steps N] [--seed S] [--guidance G] [--max-sequence-length T]
+//   [--dump-embeddings E.safetensors]
 //   [--dump-latents L.safetensors] [--t5-tokenizer DIR] [--clip-tokenizer DIR]`
 
 import { writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ export interface Txt2ImgCliOptions {
   steps: number;
   seed: number;
   guidance?: number;
+  maxSequenceLength?: number;
   dumpEmbeddings?: string;
   dumpLatents?: string;
   t5Tokenizer?: string;

@@ -59,10 +59,5 @@ export function backgroundSource(story: TransformerStory, frame: number): number
   return -1;
 }
 
-/** What happened to a frame, for the user and for comparisons. */
-export type StoryEvent =
-  | { kind: 'empty-foreground'; frame: number; run: 'pre' | 'full'; step: number }
-  | { kind: 'empty-identity-foreground' }
-  | { kind: 'no-valid-match'; frame: number; run: 'pre' | 'full' }
-  | { kind: 'empty-shared-background'; frame: number; run: 'pre' | 'full'; step: number }
-  | { kind: 'background-size-mismatch'; frame: number };
+/** What happened to a frame, for the user and for comparisons (defined with the engine API). */
+export type { StoryEvent } from '../../engine-api';

@@ -25,10 +25,11 @@ export type ConvWeightType = 'F32' | 'F16' | 'BF16';
 /**
  * 'auto': register-tiled 128x128 outputs per workgroup for convolutions large enough to fill a GPU
  * with them, 64x64 otherwise (and on adapters with little workgroup memory), and 128x16 for few
- * output channels; 'baseline': 16x16 tiles, one output per thread; a TileShape: that one for
- * every call (tests, tuning).
+ * output channels; on a software adapter (a CPU), the direct kernel. 'baseline': 16x16 tiles, one
+ * output per thread; 'direct': eight output channels of one pixel per thread, no workgroup memory;
+ * a TileShape: that one for every call (tests, tuning).
  */
-export type ConvTiles = 'auto' | 'baseline' | TileShape;
+export type ConvTiles = 'auto' | 'baseline' | 'direct' | TileShape;
 
 export interface ConvOptions {
   type: ConvWeightType;
@@ -80,9 +81,14 @@ const CONV = source('conv.wgsl', convWgsl);
 const TILE = source('linear-tile.wgsl', tileWgsl);
 
 interface CompiledTile {
-  tile: TileShape;
+  /** undefined: the direct kernel */
+  tile: TileShape | undefined;
   kernel: Kernel;
 }
+
+/** Threads per workgroup of conv_direct, and output channels per thread (shaders/conv.wgsl). */
+const DIRECT_THREADS = 64;
+const DIRECT_OUTPUTS = 8;
 
 export class ConvOp {
   private constructor(
@@ -94,20 +100,23 @@ export class ConvOp {
   ) {}
 
   static async create(gpu: GpuRuntime, options: ConvOptions): Promise<ConvOp> {
-    const compile = async (tile: TileShape): Promise<CompiledTile> => {
+    const compile = async (tile: TileShape | undefined): Promise<CompiledTile> => {
+      // The direct kernel shares the module; the baseline tile's constants complete it.
+      const shape = tile ?? BASELINE_TILE;
       const kernel = await gpu.kernels.get({
-        name: `conv.${options.type}.${tile.rows}x${tile.cols}x${tile.depth}/${tile.threadTile}`,
-        sources: [tileConstants(tile), QUANT, WEIGHT_PLANES, CONV, TILE],
-        entryPoint: 'conv',
+        name: tile ? `conv.${options.type}.${tile.rows}x${tile.cols}x${tile.depth}/${tile.threadTile}` : `conv.${options.type}.direct`,
+        sources: [tileConstants(shape), QUANT, WEIGHT_PLANES, CONV, TILE],
+        entryPoint: tile ? 'conv' : 'conv_direct',
         constants: { WEIGHT_TYPE: WEIGHT_TYPE_CODES[options.type] },
         storage: STORAGE,
         params: true,
       });
       return { tile, kernel };
     };
-    const tiles = options.tiles ?? 'auto';
+    const requested = options.tiles ?? 'auto';
+    const tiles = requested === 'auto' && gpu.report.isSoftware ? 'direct' : requested;
     if (tiles !== 'auto') {
-      const only = await compile(tiles === 'baseline' ? BASELINE_TILE : tiles);
+      const only = await compile(tiles === 'baseline' ? BASELINE_TILE : tiles === 'direct' ? undefined : tiles);
       return new ConvOp(gpu, options.type, only, only, only);
     }
     const largeFits = workgroupBytes(CONV_TILES.large) <= gpu.limits.maxComputeWorkgroupStorageSize;
@@ -128,9 +137,10 @@ export class ConvOp {
     const residualView = typeof call.residual === 'object' ? call.residual : undefined;
     const residual = residualView && viewBinding(residualView, pixels, outChannels, alignment);
     const [part] = weight.parts;
-    const tilesM = Math.ceil(pixels / tile.rows);
-    const tilesN = Math.ceil(outChannels / tile.cols);
-    const grid = grid1d(tilesM * tilesN, 1, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+    const tilesM = tile ? Math.ceil(pixels / tile.rows) : 0;
+    const tilesN = tile ? Math.ceil(outChannels / tile.cols) : 0;
+    const max = this.gpu.limits.maxComputeWorkgroupsPerDimension;
+    const grid = tile ? grid1d(tilesM * tilesN, 1, max) : grid1d(pixels * Math.ceil(outChannels / DIRECT_OUTPUTS), DIRECT_THREADS, max);
     const prologue = !call.prologue ? PROLOGUE.none : call.prologue.silu ? PROLOGUE.affineSilu : PROLOGUE.affine;
     const residualMode = call.residual === undefined ? RESIDUAL.none : call.residual === 'accumulate' ? RESIDUAL.accumulate : RESIDUAL.view;
     const block = params(
@@ -152,7 +162,7 @@ export class ConvOp {
   }
 
   private choose(pixels: number, outChannels: number): CompiledTile {
-    if (outChannels <= CONV_TILES.narrow.cols) return this.narrow;
+    if (!this.large.tile || outChannels <= CONV_TILES.narrow.cols) return this.narrow;
     const { rows, cols } = this.large.tile;
     return Math.ceil(pixels / rows) * Math.ceil(outChannels / cols) >= MIN_LARGE_TILES ? this.large : this.medium;
   }

@@ -31,6 +31,8 @@ export interface Txt2ImgRequest {
   guidance?: number;
   /** FLUX dynamic timestep shift; default on for dev, off for schnell */
   shift?: boolean;
+  /** T5 tokens (diffusers' max_sequence_length); default the model's, see textLengthFor */
+  maxSequenceLength?: number;
 }
 
 export interface Txt2ImgResult {
@@ -54,8 +56,19 @@ export async function transformerConfig(files: Pick<FluxModelFiles, 'transformer
   }
 }
 
-/** T5's padded length: 512 for dev (guidance embedder), 256 for schnell, as BFL runs them. */
-export const t5LengthFor = (config: FluxConfig) => (config.guidance ? T5_MAX_LENGTH.dev : T5_MAX_LENGTH.schnell);
+/**
+ * T5's padded length: by default 512 for dev (guidance embedder), 256 for schnell, as BFL runs
+ * them. Like diffusers' max_sequence_length, a shorter one may be asked for: every transformer
+ * pass gets cheaper, and the model sees a shorter padding than it was trained with.
+ */
+export function textLengthFor(config: FluxConfig, requested?: number): number {
+  const longest = config.guidance ? T5_MAX_LENGTH.dev : T5_MAX_LENGTH.schnell;
+  if (requested === undefined) return longest;
+  if (!(Number.isInteger(requested) && requested >= 2 && requested <= longest)) {
+    throw invalidInput(`A text length of ${requested} tokens is not possible for this model.`, `Choose a whole number of tokens from 2 to ${longest}, or leave it out for ${longest}.`);
+  }
+  return requested;
+}
 
 export async function txt2img(
   gpu: GpuRuntime,
@@ -67,7 +80,7 @@ export async function txt2img(
 ): Promise<Txt2ImgResult> {
   checkRequest(request);
   const config = await transformerConfig(files);
-  const [conditioning] = await encodePrompts(gpu, files, tokenizers, [request.prompt], t5LengthFor(config), cache, onProgress);
+  const [conditioning] = await encodePrompts(gpu, files, tokenizers, [request.prompt], textLengthFor(config, request.maxSequenceLength), cache, onProgress);
   const grid = { rows: request.height / 16, cols: request.width / 16 };
   const noise = packedNoise((count) => gaussianNoise(request.seed, count), grid.rows, grid.cols);
   const latents = await sample(gpu, files, config, conditioning, noise, request, onProgress);

@@ -1,0 +1,165 @@
+// The CLI commands end to end on tiny models written to a temporary folder: flux-forward against
+// the float64 reference, txt2img to a PNG, a tensor-level story against the reference, and a
+// prompt-level story in each mode.
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from '../../src/engine/formats/safetensors';
+import { encodeSafetensors } from '../../src/engine/formats/safetensors-writer';
+import { fluxPositionIds } from '../../src/engine/ops/rope-table';
+import { relativeError } from '../../src/engine/reference/compare';
+import { fluxForwardReference } from '../../src/engine/reference/flux';
+import { fluxForward } from '../../tools/cli/flux';
+import { storyCommand } from '../../tools/cli/story';
+import { txt2imgCommand } from '../../tools/cli/txt2img';
+import { InputTensors } from '../../tools/cli/tensors';
+import { nodeFileSource, writeFileParts } from '../../tools/node-file-source';
+import { tinyClipFiles } from '../../tools/tiny-models/clip';
+import { tinyFluxGguf } from '../../tools/tiny-models/flux';
+import { tinyT5Files } from '../../tools/tiny-models/t5';
+import { tinyVaeFiles } from '../../tools/tiny-models/vae';
+import { freshSeed, randomArray } from '../helpers/random';
+import { CONFIG, coveringStory, frameOf, otherGrid, sharesSomeBackground, story, TENSORS, tracksPoints, WEIGHTS, type FrameOptions } from '../helpers/story-fixtures';
+import { testGpu } from './harness';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'characonsist-cli-'));
+const file = (name: string) => path.join(dir, name);
+const models = { transformer: file('flux.gguf'), t5: file('t5.gguf'), clip: file('clip.safetensors'), vae: file('vae.safetensors') };
+/** The same transformer in F32, for comparisons with the float64 reference on the same weights. */
+const exactTransformer = file('flux-f32.gguf');
+
+beforeAll(async () => {
+  const pick = (files: [string, Uint8Array[]][], name: string) => files.find(([fileName]) => fileName === name)![1];
+  await writeFileParts(models.transformer, tinyFluxGguf({ weights: 'Q4_0', vectors: 'F32' }, CONFIG, TENSORS));
+  await writeFileParts(exactTransformer, tinyFluxGguf({ weights: 'F32', vectors: 'F32' }, CONFIG, TENSORS));
+  await writeFileParts(models.t5, pick(tinyT5Files(), 't5-tiny-q8_0.gguf'));
+  await writeFileParts(models.clip, pick(tinyClipFiles(), 'clip-l-tiny-f16.safetensors'));
+  await writeFileParts(models.vae, pick(tinyVaeFiles(), 'vae-tiny-f16.safetensors'));
+});
+
+const f32 = (name: string, shape: number[], values: Float32Array) => ({ name, dtype: 'F32' as const, shape, bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
+
+/** Width, height and every pixel of a PNG this project's writer made (no filters). */
+function readPng(bytes: Uint8Array): { width: number; height: number; rgba: Uint8Array } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  const [width, height] = [view.getUint32(16), view.getUint32(20)];
+  const idatLength = view.getUint32(33);
+  const scanlines = inflateSync(bytes.subarray(41, 41 + idatLength));
+  const rgba = new Uint8Array(4 * width * height);
+  for (let y = 0; y < height; y++) rgba.set(scanlines.subarray(y * (1 + 4 * width) + 1, (y + 1) * (1 + 4 * width)), 4 * width * y);
+  return { width, height, rgba };
+}
+
+describe('npm run cli', () => {
+  it('flux-forward writes the velocity the float64 reference computes', async () => {
+    const seed = freshSeed('cli flux-forward');
+    const [rows, cols, textTokens] = [3, 4, 6];
+    const inputs = { img: randomArray(seed, rows * cols * 64), txt: randomArray(seed, textTokens * CONFIG.contextDim), y: randomArray(seed, CONFIG.vecDim) };
+    await writeFileParts(file('forward-in.safetensors'), encodeSafetensors([
+      f32('img', [1, rows * cols, 64], inputs.img), f32('txt', [1, textTokens, CONFIG.contextDim], inputs.txt), f32('y', [1, CONFIG.vecDim], inputs.y),
+      f32('timesteps', [1], Float32Array.of(0.55)),
+    ]));
+    const out = file('forward-out.safetensors');
+    await fluxForward(await testGpu(), { weights: exactTransformer, inputs: file('forward-in.safetensors'), out, grid: `${rows},${cols}` });
+    const pred = await (await InputTensors.open(out)).get('pred', [1, rows * cols, 64]);
+    const ids = fluxPositionIds(textTokens, rows, cols);
+    const expected = fluxForwardReference(CONFIG, WEIGHTS, { ...inputs, imgIds: ids.subarray(3 * textTokens), txtIds: ids.subarray(0, 3 * textTokens), timestep: 0.55, guidance: 3.5 });
+    expect(relativeError(pred.values, expected)).toBeLessThan(1e-4);
+  });
+
+  it('txt2img writes a PNG of the requested size, and the embeddings and latents on request', async () => {
+    const out = file('fox.png');
+    await txt2imgCommand(await testGpu(), {
+      ...models, prompt: 'a red fox in the snow', out, width: 48, height: 32, steps: 2, seed: 3, maxSequenceLength: 24,
+      dumpEmbeddings: file('fox-embeddings.safetensors'), dumpLatents: file('fox-latents.safetensors'),
+    });
+    const png = readPng(readFileSync(out));
+    expect([png.width, png.height]).toEqual([48, 32]);
+    expect(png.rgba.filter((_, i) => i % 4 === 3).every((alpha) => alpha === 255)).toBe(true);
+    expect(new Set(png.rgba.filter((_, i) => i % 4 === 0)).size).toBeGreaterThan(1);
+    const embeddings = await InputTensors.open(file('fox-embeddings.safetensors'));
+    expect((await embeddings.get('txt')).shape).toEqual([1, 24, CONFIG.contextDim]);
+    expect((await embeddings.get('y')).shape).toEqual([1, CONFIG.vecDim]);
+    expect((await (await InputTensors.open(file('fox-latents.safetensors'))).get('latents')).shape).toEqual([3, 1, 6, 64]);
+  });
+
+  it('story on tensors writes what the float64 reference computes (scenes, one on another grid)', async () => {
+    const seed = freshSeed('cli tensor story');
+    const { story: chosen, cached } = coveringStory(
+      seed,
+      (identity) => {
+        const grid = otherGrid(seed);
+        const scene = (options: FrameOptions) => [frameOf(seed, identity, { ...options, updateBg: true, newPlace: true }), frameOf(seed, identity, options)];
+        return story(identity, [...scene({}), ...scene({ grid })], true);
+      },
+      (result) => result.frames.some(tracksPoints) && [1, 3].some((frame) => sharesSomeBackground(result, frame)),
+    );
+    const { identity, frames, schedule } = chosen;
+    const tensors = [
+      f32('txt.id', [1, identity.textTokens, CONFIG.contextDim], identity.text), f32('vec', [1, CONFIG.vecDim], identity.pooled),
+      f32('noise', [1, identity.rows * identity.cols, 64], identity.noise),
+      ...frames.flatMap((frame, k) => [
+        f32(`txt.f${k}`, [1, frame.textTokens, CONFIG.contextDim], frame.text), f32(`vec.f${k}`, [1, CONFIG.vecDim], frame.pooled),
+        f32(`noise.f${k}`, [1, frame.rows * frame.cols, 64], frame.noise),
+      ]),
+    ];
+    await writeFileParts(file('story-in.safetensors'), encodeSafetensors(tensors));
+    const json = {
+      schedule: { steps: schedule.steps, mask_step: schedule.maskStep, attn: schedule.attention, interp: [schedule.merge.start, schedule.merge.decay, schedule.merge.end], interp_weight: schedule.merge.weight, sim_thr: schedule.similarityThreshold, shift: schedule.shift, guidance: schedule.guidance },
+      share_bg: true,
+      use_interpolate: true,
+      identity: { txt: 'txt.id', vec: 'vec', noise: 'noise', bg_len: identity.bgLen, real_len: identity.realLen, rows: identity.rows, cols: identity.cols },
+      frames: frames.map((frame, k) => ({ txt: `txt.f${k}`, vec: `vec.f${k}`, noise: `noise.f${k}`, bg_len: frame.bgLen, real_len: frame.realLen, rows: frame.rows, cols: frame.cols, update_bg: frame.updateBg })),
+    };
+    writeFileSync(file('story.json'), JSON.stringify(json));
+    const out = file('story-out.safetensors');
+    await storyCommand(await testGpu(), { story: file('story.json'), weights: exactTransformer, inputs: file('story-in.safetensors'), out });
+
+    const output = await readSafetensors(await nodeFileSource(out));
+    const read = async (name: string) => Array.from(new Uint8Array((await output.readTensor(name)).buffer.slice(0)));
+    const ints = async (name: string) => Array.from(new Int32Array((await output.readTensor(name)).slice().buffer));
+    const floats = async (name: string) => new Float32Array((await output.readTensor(name)).slice().buffer);
+    expect(await read('id.mask')).toEqual(Array.from(cached.identity.mask));
+    expect(relativeError(await floats('id.latents'), cached.identity.latents[schedule.steps])).toBeLessThan(1e-4);
+    for (const [k, expected] of cached.frames.entries()) {
+      expect(await read(`frame${k}.mask`)).toEqual(Array.from(expected.mask));
+      expect(await read(`frame${k}.pre.mask`)).toEqual(Array.from(expected.preRun.mask));
+      expect(await ints(`frame${k}.match_idx`)).toEqual(Array.from(expected.matches.bestMatch));
+      expect(await ints(`frame${k}.valid_frame_idx`)).toEqual(Array.from(expected.matches.frameTokens));
+      expect(await ints(`frame${k}.valid_id_idx`)).toEqual(Array.from(expected.matches.identityTokens));
+      expect(relativeError(await floats(`frame${k}.match_sim`), expected.matches.bestSimilarity)).toBeLessThan(1e-5);
+      expect(relativeError(await floats(`frame${k}.latents`), expected.latents[schedule.steps])).toBeLessThan(1e-4);
+    }
+    const events = JSON.parse(readFileSync(file('story-out.events.json'), 'utf8')).events as object[];
+    expect(new Set(events.map((e) => JSON.stringify(e)))).toEqual(new Set(cached.events.map((e) => JSON.stringify(e))));
+  });
+
+  it.each(['maintain', 'switch', 'scenes'] as const)('story on prompts completes in %s mode with images, masks and story.json', async (mode) => {
+    const out = path.join(dir, `story-${mode}`);
+    const request = {
+      mode,
+      character: 'a knight with a red cloak',
+      identity: { environment: 'In a misty forest,', action: 'stands still.' },
+      frames: [
+        { environment: 'In a misty forest,', action: 'draws a sword.' },
+        { environment: mode === 'maintain' ? 'In a misty forest,' : 'On a stone bridge,', action: 'rides a horse.', width: 48 },
+      ],
+      width: 32,
+      height: 32,
+      seed: 5,
+      maxSequenceLength: 24,
+      schedule: { steps: 4, mask_step: 1, attn: [1, 3], interp: [1, 2, 3], interp_weight: 0.8, sim_thr: 0.5, shift: true, guidance: 3.5 },
+    };
+    writeFileSync(`${out}.json`, JSON.stringify(request));
+    await storyCommand(await testGpu(), { story: `${out}.json`, out, ...models });
+    const summary = JSON.parse(readFileSync(path.join(out, 'story.json'), 'utf8'));
+    expect(summary.frames).toHaveLength(2);
+    expect(summary.frames[0].prompt).toBe('In a misty forest, a knight with a red cloak draws a sword.');
+    for (const [name, width] of [['identity.png', 32], ['frame-1.png', 32], ['frame-2.png', 48], ['frame-2-mask.png', 48]] as const) {
+      expect(readPng(readFileSync(path.join(out, name))).width).toBe(width);
+    }
+  });
+});
