@@ -35,9 +35,9 @@ const ROW_GROUPS = WORKGROUP / ROW_THREADS;
 const QUERIES_PER_THREAD = QUERY_TILE / ROW_GROUPS;
 const KEYS_PER_THREAD = KEY_TILE / ROW_THREADS;
 const OUTPUT_VEC4S_PER_THREAD = HEAD_VEC4S / ROW_THREADS;
-// q and k chunks side by side; later the same space holds VALUE_CHUNK rows of v.
+// q and k chunks side by side; later the same space holds VALUE_CHUNK rows of v (VALUE_CHUNK, from
+// the constants chunk, is the largest power of two that fits and divides KEY_TILE).
 const STAGE_VEC4S = (QUERY_TILE + KEY_TILE) * CHUNK_VEC4S;
-const VALUE_CHUNK = min(KEY_TILE, STAGE_VEC4S / HEAD_VEC4S);
 const KEY_TILE_VEC4S = KEY_TILE / 4u;
 // vec4 loads per thread to stage one q chunk, one k chunk, one v chunk
 const QUERY_LOADS = QUERY_TILE * CHUNK_VEC4S / WORKGROUP;
@@ -48,9 +48,10 @@ const_assert HEAD_DIM % DIM_CHUNK == 0u;
 const_assert QUERY_TILE % ROW_GROUPS == 0u;
 const_assert KEY_TILE % ROW_THREADS == 0u && HEAD_VEC4S % ROW_THREADS == 0u;
 const_assert (QUERY_TILE * CHUNK_VEC4S) % WORKGROUP == 0u && (KEY_TILE * CHUNK_VEC4S) % WORKGROUP == 0u;
-const_assert (VALUE_CHUNK * HEAD_VEC4S) % WORKGROUP == 0u && KEY_TILE % VALUE_CHUNK == 0u && VALUE_CHUNK % 4u == 0u;
-// The swizzle permutes 8 vec4 columns within a row.
-const_assert CHUNK_VEC4S == 8u && KEY_TILE_VEC4S % 8u == 0u;
+const_assert VALUE_CHUNK * HEAD_VEC4S <= STAGE_VEC4S && (VALUE_CHUNK * HEAD_VEC4S) % WORKGROUP == 0u;
+const_assert KEY_TILE % VALUE_CHUNK == 0u && VALUE_CHUNK % 4u == 0u;
+// The swizzle permutes aligned runs of 8 vec4 columns within a row.
+const_assert CHUNK_VEC4S % 8u == 0u && KEY_TILE_VEC4S % 8u == 0u;
 
 // Scores of masked keys; finite, because WGSL leaves infinities undefined. Probabilities of
 // masked keys are set to 0 explicitly, never derived from this value.

@@ -163,6 +163,15 @@ describe('attention with 32x32 tiles, for 16 KiB of workgroup memory', () => {
   it.each(SMALL_TILE_CASES)('matches the float64 reference: $name', (c) => expectReferenceMatch(c, { headDim: 128, rowReduction: 'workgroup', tile: 'small' }));
 });
 
+describe('attention with other row widths (tuning)', () => {
+  it.each([8, 32])('matches the float64 reference with rows of %i lanes', (rowThreads) =>
+    expectReferenceMatch(CASES[10], { headDim: 128, rowReduction: 'workgroup', tile: 'large', rowThreads }));
+
+  it('refuses rows that do not fit the tile', async () => {
+    await expect(AttentionOp.create(await testGpu(), { headDim: 64, rowThreads: 32 })).rejects.toThrow(/do not fit the small tile at head size 64/);
+  });
+});
+
 describe('attention with head size 64', () => {
   it.each<Case>([
     { name: 'unscaled and causal', queries: 77, keys: 77, heads: 3, scale: 1, causal: true },

@@ -1,7 +1,7 @@
 // Attention benchmarks: FLUX joint attention (queries over the image's own keys) and the
 // CharaConsist case with extra keys from the identity image behind the group mask. Every
 // AttentionOp configuration this adapter runs is timed against the plainest one it offers
-// (small tiles, row reductions through workgroup memory) in the same run.
+// (small tiles, rows of 8 lanes, reductions through workgroup memory) in the same run.
 
 import { EngineError } from '../../src/engine/errors';
 import type { Recorder } from '../../src/engine/gpu/recorder';
@@ -30,13 +30,20 @@ export interface AttentionShape {
 interface Configuration {
   tile: AttentionTile;
   rowReduction: RowReduction;
+  rowThreads: number;
 }
 
-const BASELINE: Configuration = { tile: 'small', rowReduction: 'workgroup' };
+/** The plainest configuration: rows of 8 lanes reduced through workgroup memory. */
+const BASELINE: Configuration = { tile: 'small', rowReduction: 'workgroup', rowThreads: 8 };
+/** What AttentionOp runs when given no options. */
+const DEFAULT: Configuration = { tile: 'small', rowReduction: 'workgroup', rowThreads: 16 };
 const CONFIGURATIONS: Configuration[] = [
-  { tile: 'large', rowReduction: 'subgroup' },
-  { tile: 'large', rowReduction: 'workgroup' },
-  { tile: 'small', rowReduction: 'subgroup' },
+  DEFAULT,
+  { tile: 'small', rowReduction: 'subgroup', rowThreads: 16 },
+  { tile: 'small', rowReduction: 'subgroup', rowThreads: 8 },
+  { tile: 'small', rowReduction: 'workgroup', rowThreads: 32 },
+  { tile: 'large', rowReduction: 'workgroup', rowThreads: 8 },
+  { tile: 'large', rowReduction: 'subgroup', rowThreads: 8 },
 ];
 /** Queries per workgroup of the small tile (the large tile has more, so fewer workgroups). */
 const SMALLEST_QUERY_TILE = 32;
@@ -167,6 +174,7 @@ async function submit(gpu: GpuRuntime, label: string, record: (rec: Recorder) =>
   await rec.submit();
 }
 
-function describe({ tile, rowReduction }: Configuration): string {
-  return `${tile} tile, ${rowReduction} row reductions`;
+function describe(configuration: Configuration): string {
+  const { tile, rowReduction, rowThreads } = configuration;
+  return `${configuration === DEFAULT ? 'default: ' : ''}${tile} tile, rows of ${rowThreads}, ${rowReduction} reductions`;
 }

@@ -56,3 +56,10 @@ export const kernelsSuite: BenchSuite = {
   description: 'linear layers (Q4_0, Q8_0, F16) and attention at FLUX sizes, against baseline kernels',
   run: (gpu, options) => runKernelBenchmarks(gpu, options, options.quick ? QUICK_SHAPES : FULL_SHAPES),
 };
+
+/** Attention alone (tuning its tiles without the linear layers' minutes). */
+export const attentionSuite: BenchSuite = {
+  name: 'attention',
+  description: 'attention at FLUX sizes with every tile the adapter runs, against the baseline kernel',
+  run: (gpu, options) => benchAttention(gpu, options, (options.quick ? QUICK_SHAPES : FULL_SHAPES).attention),
+};

@@ -3,9 +3,9 @@
 import { characonsistSuite } from './characonsist';
 import { clipSuite } from './clip';
 import { fluxSuite } from './flux';
-import { kernelsSuite } from './kernels';
+import { attentionSuite, kernelsSuite } from './kernels';
 import { t5Suite } from './t5';
 import { vaeSuite } from './vae';
 import type { BenchSuite } from './suite';
 
-export const SUITES: readonly BenchSuite[] = [kernelsSuite, fluxSuite, t5Suite, clipSuite, vaeSuite, characonsistSuite];
+export const SUITES: readonly BenchSuite[] = [kernelsSuite, attentionSuite, fluxSuite, t5Suite, clipSuite, vaeSuite, characonsistSuite];

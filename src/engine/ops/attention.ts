@@ -7,7 +7,7 @@
 import attentionWgsl from '../../../shaders/attention.wgsl';
 import subgroupRowsWgsl from '../../../shaders/attention-rows-subgroup.wgsl';
 import workgroupRowsWgsl from '../../../shaders/attention-rows-workgroup.wgsl';
-import { invalidInput } from '../errors';
+import { invalidInput, limitsTooSmall } from '../errors';
 import type { ShaderSource, Kernel } from '../gpu/kernels';
 import type { Recorder } from '../gpu/recorder';
 import type { GpuRuntime } from '../gpu/runtime';
@@ -22,15 +22,44 @@ const ROW_REDUCTIONS = {
 };
 export type RowReduction = keyof typeof ROW_REDUCTIONS;
 
-/** Workgroup shapes: `large` uses 32 KiB of workgroup memory, `small` 12 KiB (for 16 KiB adapters). */
+/**
+ * Workgroup shapes: queries and keys per tile, threads. Each thread holds
+ * queryTile / (workgroup / rowThreads) queries; workgroup memory is workgroupBytes(tile).
+ */
 const TILES = {
-  large: { queryTile: 64, keyTile: 64, workgroup: 256, workgroupBytes: 32 * 1024 },
-  small: { queryTile: 32, keyTile: 32, workgroup: 128, workgroupBytes: 12 * 1024 },
+  /** 32 KiB */
+  large: { queryTile: 64, keyTile: 64, workgroup: 256 },
+  /**
+   * 12 KiB: fits every adapter (WebGPU guarantees 16 KiB). Fastest on an H100 also against
+   * 64x32 and 64x64 tiles of 128 threads (4 queries per thread: 14.0 and 10.3 TFLOP/s against 16.1).
+   */
+  small: { queryTile: 32, keyTile: 32, workgroup: 128 },
 };
 export type AttentionTile = keyof typeof TILES;
 
-/** Lanes per row group with workgroup-memory reductions: the fewest workgroup-memory reads per FMA. */
-const WORKGROUP_ROW_THREADS = 8;
+/**
+ * q·k is staged DIM_CHUNK dims at a time (shaders/attention.wgsl). 64 measured a third slower on
+ * an H100 (fewer barriers, but 20 KiB of workgroup memory for the small tile).
+ */
+const DIM_CHUNK = 32;
+
+/** Bytes of workgroup memory a tile uses: the q and k chunks, and the tile's probabilities. */
+function workgroupBytes({ queryTile, keyTile }: TileShape): number {
+  return 4 * ((queryTile + keyTile) * DIM_CHUNK + queryTile * keyTile);
+}
+
+/** Keys of v staged at once: the largest power of two that fits the q/k staging space and divides the key tile. */
+function valueChunk({ queryTile, keyTile }: TileShape, headDim: number): number {
+  const fits = Math.min(keyTile, Math.floor(((queryTile + keyTile) * DIM_CHUNK) / headDim));
+  return 2 ** Math.floor(Math.log2(fits));
+}
+
+/**
+ * Lanes per row group by default (a query's keys and output columns are split over them): 16
+ * measured fastest on an H100 (16.7 TFLOP/s at 24 x 128, 4608 tokens, against 16.1 with 8 and
+ * 15.3 with 32), with workgroup-memory row reductions a little ahead of subgroup shuffles.
+ */
+const DEFAULT_ROW_THREADS = 16;
 /** WebGPU's smallest subgroup, when the device does not report its own. */
 const MIN_SUBGROUP_SIZE = 4;
 
@@ -47,10 +76,18 @@ export function positionBiasColumns(queryCount: number, keyCount: number): numbe
 export interface AttentionOptions {
   /** 128 for FLUX, 64 for T5 and CLIP, 512 for the VAE's single-head mid-block attention (32 and 256 also fit the tiles) */
   headDim: number;
-  /** Defaults to subgroup shuffles when the device has `subgroups`; tests and benchmarks may force either. */
+  /**
+   * Defaults to workgroup memory (a little ahead of subgroup shuffles on an H100, and on every
+   * adapter); 'subgroup' needs the `subgroups` feature.
+   */
   rowReduction?: RowReduction;
   /** Defaults to the small tile (the faster one measured on an H100). */
   tile?: AttentionTile;
+  /**
+   * Lanes that share a query (a power of two dividing the key tile and headDim / 4); default 8,
+   * or the subgroup size if smaller. Tuning only.
+   */
+  rowThreads?: number;
 }
 
 /** Rows [start, start + count) of the extra keys and values. */
@@ -97,11 +134,13 @@ export interface AttentionArgs {
   positionBias?: MatrixView;
 }
 
+type TileShape = (typeof TILES)[AttentionTile];
+
 interface Shape {
   subgroups: boolean;
   headDim: number;
   rowThreads: number;
-  tile: (typeof TILES)[AttentionTile];
+  tile: TileShape;
 }
 
 export class AttentionOp {
@@ -205,12 +244,25 @@ function rangeEnd(what: string, range: KeyRange): number {
 function chooseShape(gpu: GpuRuntime, options: AttentionOptions): Shape {
   const { headDim } = options;
   if (![32, 64, 128, 256, 512].includes(headDim)) throw invalidInput(`Attention head size ${headDim} is not 32, 64, 128, 256 or 512.`, REPORT);
-  const subgroups = (options.rowReduction ?? (gpu.features.has('subgroups') ? 'subgroup' : 'workgroup')) === 'subgroup';
-  const rowThreads = subgroups ? Math.min(WORKGROUP_ROW_THREADS, gpu.device.adapterInfo?.subgroupMinSize ?? MIN_SUBGROUP_SIZE) : WORKGROUP_ROW_THREADS;
+  const subgroups = options.rowReduction === 'subgroup';
+  if (subgroups && !gpu.features.has('subgroups')) throw invalidInput('Attention with subgroup row reductions needs the subgroups feature, which this device lacks.', REPORT);
+  const subgroupSize = gpu.device.adapterInfo?.subgroupMinSize ?? MIN_SUBGROUP_SIZE;
+  const rowThreads = options.rowThreads ?? Math.min(DEFAULT_ROW_THREADS, headDim / 4, subgroups ? subgroupSize : DEFAULT_ROW_THREADS);
   // The small tile measured faster on an H100 (16.1 against 13.2 TFLOP/s at 24 x 128, 4608 tokens;
   // README "Benchmarks"), and it fits every adapter's workgroup memory.
   const tileName = options.tile ?? 'small';
-  return { subgroups, headDim, rowThreads, tile: TILES[tileName] };
+  const tile = TILES[tileName];
+  const { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup } = gpu.limits;
+  const what = `the ${tileName} attention tile`;
+  const bytes = workgroupBytes(tile);
+  if (bytes > maxComputeWorkgroupStorageSize) throw limitsTooSmall('workgroup memory (bytes)', bytes, maxComputeWorkgroupStorageSize, what);
+  if (tile.workgroup > maxComputeInvocationsPerWorkgroup) throw limitsTooSmall('threads per workgroup', tile.workgroup, maxComputeInvocationsPerWorkgroup, what);
+  const rowGroups = tile.workgroup / rowThreads;
+  const fits = [tile.keyTile, headDim / 4, tile.workgroup].every((n) => n % rowThreads === 0) && tile.queryTile % rowGroups === 0;
+  if (!(Number.isInteger(Math.log2(rowThreads)) && fits && (!subgroups || rowThreads <= subgroupSize))) {
+    throw invalidInput(`Attention rows of ${rowThreads} threads do not fit the ${tileName} tile at head size ${headDim}${subgroups ? ` with subgroups of ${subgroupSize}` : ''}.`, REPORT);
+  }
+  return { subgroups, headDim, rowThreads, tile };
 }
 
 /** The constants attention.wgsl is written against (see its header). */
@@ -222,6 +274,7 @@ function constantsChunk({ subgroups, headDim, rowThreads, tile }: Shape): Shader
     `const KEY_TILE = ${tile.keyTile}u;`,
     `const WORKGROUP = ${tile.workgroup}u;`,
     `const ROW_THREADS = ${rowThreads}u;`,
+    `const VALUE_CHUNK = ${valueChunk(tile, headDim)}u;`,
   ];
   return { file: 'attention constants (src/engine/ops/attention.ts)', code: lines.join('\n') };
 }
