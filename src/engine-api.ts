@@ -104,8 +104,8 @@ export interface ModelSet {
   };
 }
 
-export interface ImageRequest {
-  models: ModelSet;
+/** One picture from a prompt: what the user sets (the same in the app, the engine and the CLI). */
+export interface ImageSettings {
   prompt: string;
   /** pixels, multiples of 16 */
   width: number;
@@ -115,6 +115,10 @@ export interface ImageRequest {
   guidance?: number;
   /** T5 tokens; default 512 (dev) or 256 (schnell). Shorter prompts run faster with a shorter one. */
   maxSequenceLength?: number;
+}
+
+export interface ImageRequest extends ImageSettings {
+  models: ModelSet;
 }
 
 export interface Picture {

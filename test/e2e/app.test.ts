@@ -1,32 +1,23 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
 import { relativeError } from '../../src/engine/reference/compare';
-import { launch } from './browser';
+import { appSession, launch } from './browser';
 
 const baseUrl = inject('baseUrl');
 
 describe('the app in headless Chromium (WebGPU on SwiftShader)', () => {
-  let context: BrowserContext;
-  let page: Page;
-
-  beforeAll(async () => {
-    context = await launch();
-    page = await context.newPage();
-    await page.goto(baseUrl);
-  });
-  afterAll(async () => context?.close());
+  const app = appSession(baseUrl);
 
   it("shows the SwiftShader adapter's report in the GPU panel", async () => {
-    const panel = page.getByTestId('gpu-panel');
+    const panel = app.page.getByTestId('gpu-panel');
     await expect.poll(() => panel.getAttribute('data-status'), { timeout: 60_000 }).toBe('ready');
-    await expect.poll(() => page.getByTestId('gpu-adapter').textContent()).toMatch(/google.*swiftshader/i);
-    expect(await page.locator('.limits').textContent()).toMatch(/maxStorageBufferBindingSize/);
+    await expect.poll(() => app.page.getByTestId('gpu-adapter').textContent()).toMatch(/google.*swiftshader/i);
+    expect(await app.page.locator('.limits').textContent()).toMatch(/maxStorageBufferBindingSize/);
   });
 
   it('runs a kernel inside the worker and returns correct numbers', async () => {
     const length = 77_777;
     const seed = Math.floor(Math.random() * 2 ** 32);
-    const result = await page.evaluate(
+    const result = await app.page.evaluate(
       async ({ length, seed }) => {
         const engine = (globalThis as unknown as { characonsistEngine: { selfCheck(r: object): Promise<Record<string, unknown>> } }).characonsistEngine;
         const r = await engine.selfCheck({ length, seed });
@@ -45,8 +36,8 @@ describe('the app in headless Chromium (WebGPU on SwiftShader)', () => {
   });
 
   it('reports a passing self-check through the GPU panel button', async () => {
-    await page.getByRole('button', { name: 'Run GPU self-check' }).click();
-    const check = page.getByTestId('self-check');
+    await app.page.getByRole('button', { name: 'Run GPU self-check' }).click();
+    const check = app.page.getByTestId('self-check');
     await expect.poll(() => check.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
     expect(await check.getAttribute('data-passed')).toBe('true');
     expect(await check.textContent()).toMatch(/Passed: 1,000,003 elements/);
@@ -54,28 +45,28 @@ describe('the app in headless Chromium (WebGPU on SwiftShader)', () => {
 
   it('keeps the story across a reload', async () => {
     const character = `a tall knight in blue armour ${Date.now()}`;
-    await page.getByLabel('Character').fill(character);
-    await page.reload();
-    await expect.poll(() => page.getByLabel('Character').inputValue()).toBe(character);
+    await app.page.getByLabel('Character').fill(character);
+    await app.page.reload();
+    await expect.poll(() => app.page.getByLabel('Character').inputValue()).toBe(character);
   });
 
   it('is an installable PWA whose shell works offline', async () => {
-    const manifest = await page.evaluate(async () => {
+    const manifest = await app.page.evaluate(async () => {
       const link = document.querySelector('link[rel="manifest"]') as HTMLLinkElement | null;
       return link ? ((await (await fetch(link.href)).json()) as { name: string; icons: { sizes: string }[]; display: string }) : null;
     });
     expect(manifest?.display).toBe('standalone');
     expect(manifest?.icons.map((icon) => icon.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
-    await page.evaluate(async () => {
+    await app.page.evaluate(async () => {
       await navigator.serviceWorker.ready;
     });
     // The service worker controls the page after a reload; then the shell must load with no network.
-    await page.reload();
-    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 }).toBe(true);
-    await context.setOffline(true);
-    await page.reload();
-    await expect.poll(() => page.getByRole('heading', { name: 'CharaConsist' }).count()).toBe(1);
-    await context.setOffline(false);
+    await app.page.reload();
+    await expect.poll(() => app.page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 }).toBe(true);
+    await app.context.setOffline(true);
+    await app.page.reload();
+    await expect.poll(() => app.page.getByRole('heading', { name: 'CharaConsist' }).count()).toBe(1);
+    await app.context.setOffline(false);
   });
 });
 

@@ -3,7 +3,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -19,4 +20,21 @@ export async function launch(options: { webgpu?: boolean } = {}): Promise<Browse
     headless: true,
     args: [...QUIET, ...(options.webgpu === false ? ['--disable-webgpu'] : WEBGPU)],
   });
+}
+
+export interface AppSession {
+  readonly context: BrowserContext;
+  readonly page: Page;
+}
+
+/** The built app at `baseUrl`, opened in a fresh browser before a file's tests and closed after them. */
+export function appSession(baseUrl: string): AppSession {
+  const session = {} as { context: BrowserContext; page: Page };
+  beforeAll(async () => {
+    session.context = await launch();
+    session.page = await session.context.newPage();
+    await session.page.goto(baseUrl);
+  });
+  afterAll(async () => session.context?.close());
+  return session;
 }

@@ -3,33 +3,24 @@
 // on Dawn.
 
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
 import { ConditioningCache } from '../../src/engine/pipeline/conditioning';
 import { txt2img } from '../../src/engine/pipeline/txt2img';
 import { relativeError } from '../../src/engine/reference/compare';
 import { openNodeGpu } from '../../tools/node-gpu';
 import { loadTokenizers, nodeFileRef } from '../../tools/node-models';
-import { launch } from './browser';
+import { appSession } from './browser';
 import { E2E_MODELS_DIR, MODEL_FILES, modelSet } from './models';
 
 const baseUrl = inject('baseUrl');
 const REQUEST = { prompt: 'a red fox in the snow', width: 32, height: 48, steps: 2, seed: 11, maxSequenceLength: 16 };
 
 describe('text to image in the worker (headless Chromium)', () => {
-  let context: BrowserContext;
-  let page: Page;
-
-  beforeAll(async () => {
-    context = await launch();
-    page = await context.newPage();
-    await page.goto(baseUrl);
-  });
-  afterAll(async () => context?.close());
+  const app = appSession(baseUrl);
 
   it('loads the model files over HTTP and gives the image the Node pipeline gives', async () => {
     const models = modelSet(new URL(baseUrl).origin);
-    const browser = await page.evaluate(
+    const browser = await app.page.evaluate(
       async ({ models, request }) => {
         type Engine = { generateImage(r: object): Promise<{ rgba: Uint8Array; latents: Float32Array; width: number; height: number }> };
         const engine = (globalThis as unknown as { characonsistEngine: Engine }).characonsistEngine;

@@ -22,7 +22,7 @@ import { tinyFluxGguf } from '../../tools/tiny-models/flux';
 import { tinyT5Files } from '../../tools/tiny-models/t5';
 import { tinyVaeFiles } from '../../tools/tiny-models/vae';
 import { freshSeed, randomArray } from '../helpers/random';
-import { CONFIG, coveringStory, frameOf, otherGrid, sharesSomeBackground, story, TENSORS, tracksPoints, WEIGHTS, type FrameOptions } from '../helpers/story-fixtures';
+import { CONFIG, scenesStory, TENSORS, WEIGHTS } from '../helpers/story-fixtures';
 import { testGpu } from './harness';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'characonsist-cli-'));
@@ -88,15 +88,7 @@ describe('npm run cli', () => {
 
   it('story on tensors writes what the float64 reference computes (scenes, one on another grid)', async () => {
     const seed = freshSeed('cli tensor story');
-    const { story: chosen, cached } = coveringStory(
-      seed,
-      (identity) => {
-        const grid = otherGrid(seed);
-        const scene = (options: FrameOptions) => [frameOf(seed, identity, { ...options, updateBg: true, newPlace: true }), frameOf(seed, identity, options)];
-        return story(identity, [...scene({}), ...scene({ grid })], true);
-      },
-      (result) => result.frames.some(tracksPoints) && [1, 3].some((frame) => sharesSomeBackground(result, frame)),
-    );
+    const { story: chosen, cached } = scenesStory(seed);
     const { identity, frames, schedule } = chosen;
     const tensors = [
       f32('txt.id', [1, identity.textTokens, CONFIG.contextDim], identity.text), f32('vec', [1, CONFIG.vecDim], identity.pooled),

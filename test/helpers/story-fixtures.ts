@@ -109,6 +109,22 @@ export const sharingSteps = (run: 'pre' | 'full') => {
 export const sharesSomeBackground = (result: CharaConsistReference, frame: number) =>
   result.events.filter((event) => event.kind === 'empty-shared-background' && event.frame === frame).length < sharingSteps('pre') + sharingSteps('full');
 
+/**
+ * Two scenes, the second on another grid, each opened by a background source: drawn until point
+ * tracking runs and a scene's second frame shares some background.
+ */
+export function scenesStory(seed: number): { story: TransformerStory; cached: CharaConsistReference } {
+  return coveringStory(
+    seed,
+    (identity) => {
+      const grid = otherGrid(seed);
+      const scene = (options: FrameOptions) => [frameOf(seed, identity, { ...options, updateBg: true, newPlace: true }), frameOf(seed, identity, options)];
+      return story(identity, [...scene({}), ...scene({ grid })], true);
+    },
+    (result) => result.frames.some(tracksPoints) && [1, 3].some((frame) => sharesSomeBackground(result, frame)),
+  );
+}
+
 /** The result with every float64 replaced by its bits, so that toEqual compares bit for bit. */
 export function bits(value: unknown): unknown {
   if (value instanceof Float64Array) return new BigUint64Array(value.slice().buffer);

@@ -4,6 +4,7 @@
 //   [--dump-latents L.safetensors] [--t5-tokenizer DIR] [--clip-tokenizer DIR]`
 
 import { writeFileSync } from 'node:fs';
+import type { ImageSettings } from '../../src/engine-api';
 import type { GpuRuntime } from '../../src/engine/gpu/runtime';
 import { ConditioningCache } from '../../src/engine/pipeline/conditioning';
 import { txt2img } from '../../src/engine/pipeline/txt2img';
@@ -11,19 +12,12 @@ import { loadTokenizers, nodeFileRef } from '../node-models';
 import { encodePng } from './png';
 import { writeOutputs } from './tensors';
 
-export interface Txt2ImgCliOptions {
+export interface Txt2ImgCliOptions extends ImageSettings {
   transformer: string;
   t5: string;
   clip: string;
   vae: string;
-  prompt: string;
   out: string;
-  width: number;
-  height: number;
-  steps: number;
-  seed: number;
-  guidance?: number;
-  maxSequenceLength?: number;
   dumpEmbeddings?: string;
   dumpLatents?: string;
   t5Tokenizer?: string;

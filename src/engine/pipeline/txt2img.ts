@@ -1,6 +1,7 @@
 // Text to image: prompt -> T5 + CLIP -> FLUX sampling -> VAE -> RGBA pixels, loading the models in
 // stages so peak GPU memory stays near the transformer's alone (DESIGN.md "Models").
 
+import type { ImageSettings } from '../../engine-api';
 import { invalidInput } from '../errors';
 import type { GpuRuntime } from '../gpu/runtime';
 import { FluxSample, FluxScratch, tokensOf } from '../models/flux/activations';
@@ -20,19 +21,9 @@ import { T5_MAX_LENGTH } from '../text/t5-tokenizer';
 import { encodePrompts, type Conditioning, type ConditioningCache } from './conditioning';
 import type { FluxModelFiles, ProgressListener, Tokenizers } from './models';
 
-export interface Txt2ImgRequest {
-  prompt: string;
-  /** pixels, multiples of 16 */
-  width: number;
-  height: number;
-  steps: number;
-  seed: number;
-  /** distilled guidance (dev); default 3.5 */
-  guidance?: number;
+export interface Txt2ImgRequest extends ImageSettings {
   /** FLUX dynamic timestep shift; default on for dev, off for schnell */
   shift?: boolean;
-  /** T5 tokens (diffusers' max_sequence_length); default the model's, see textLengthFor */
-  maxSequenceLength?: number;
 }
 
 export interface Txt2ImgResult {
