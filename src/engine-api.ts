@@ -166,12 +166,27 @@ export interface StoryPictureResult extends Picture {
   prompt: string;
   /** foreground mask on the token grid [height/16 * width/16], 1 = character */
   mask: Uint8Array;
+  /** the same mask at pixel resolution [height * width] (each token covers 16x16 pixels) */
+  maskPixels: Uint8Array;
+}
+
+/** What happened to one frame, summarised from the story's events. */
+export interface FrameFlags {
+  /** the final mask has no foreground token */
+  emptyMask: boolean;
+  /** under a quarter of the foreground tokens found a valid identity match */
+  fewMatches: boolean;
+  /** at some step the foreground ran as plain FLUX (empty mask, or no valid match) */
+  foregroundFallback: boolean;
+  /** the background was not shared at some step (other size, or no common background) */
+  backgroundNotShared: boolean;
 }
 
 export interface StoryFramePictureResult extends StoryPictureResult {
   preMask: Uint8Array;
   /** matched points: frame token, identity token (row-major on their grids) and mean cosine similarity */
   points: { frameToken: number; identityToken: number; similarity: number }[];
+  flags: FrameFlags;
 }
 
 export interface StoryRunResult {

@@ -153,5 +153,9 @@ describe('npm run cli', () => {
     for (const [name, width] of [['identity.png', 32], ['frame-1.png', 32], ['frame-2.png', 48], ['frame-2-mask.png', 48]] as const) {
       expect(readPng(readFileSync(path.join(out, name))).width).toBe(width);
     }
+    for (const [k, frame] of (summary.frames as { flags: { emptyMask: boolean } }[]).entries()) {
+      const mask = readPng(readFileSync(path.join(out, `frame-${k + 1}-mask.png`))).rgba;
+      expect(frame.flags.emptyMask).toBe(!mask.some((value, i) => i % 4 === 0 && value === 255));
+    }
   });
 });

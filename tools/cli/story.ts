@@ -85,12 +85,12 @@ async function promptStory(gpu: GpuRuntime, options: StoryCliOptions, json: Stor
   write('identity.png', outcome.identity.rgba, outcome.identity.width, outcome.identity.height);
   outcome.frames.forEach((frame, k) => {
     write(`frame-${k + 1}.png`, frame.rgba, frame.width, frame.height);
-    write(`frame-${k + 1}-mask.png`, maskImage(frame.mask, frame.width / 16), frame.width, frame.height);
+    write(`frame-${k + 1}-mask.png`, maskImage(frame.maskPixels), frame.width, frame.height);
   });
   const summary = {
     schedule: request.schedule,
     identity: { prompt: outcome.identity.prompt },
-    frames: outcome.frames.map((frame) => ({ prompt: frame.prompt, points: frame.points })),
+    frames: outcome.frames.map((frame) => ({ prompt: frame.prompt, flags: frame.flags, points: frame.points })),
     events: outcome.events,
     forwardPasses: outcome.forwardPasses,
     officialForwardPasses: outcome.officialForwardPasses,
@@ -101,17 +101,10 @@ async function promptStory(gpu: GpuRuntime, options: StoryCliOptions, json: Stor
   console.log(`${outcome.frames.length + 1} images in ${options.out}; ${outcome.forwardPasses} transformer passes; events: ${outcome.events.length}`);
 }
 
-/** A token-grid mask as a white-on-black RGBA image, 16 pixels per token. */
-function maskImage(mask: Uint8Array, cols: number): Uint8Array {
-  const width = 16 * cols;
-  const rows = mask.length / cols;
-  const rgba = new Uint8Array(4 * width * 16 * rows);
-  for (let y = 0; y < 16 * rows; y++) {
-    for (let x = 0; x < width; x++) {
-      const value = mask[(y >> 4) * cols + (x >> 4)] ? 255 : 0;
-      rgba.set([value, value, value, 255], 4 * (y * width + x));
-    }
-  }
+/** A 0/1 mask as a white-on-black RGBA image. */
+function maskImage(mask: Uint8Array): Uint8Array {
+  const rgba = new Uint8Array(4 * mask.length);
+  mask.forEach((value, i) => rgba.set([255 * value, 255 * value, 255 * value, 255], 4 * i));
   return rgba;
 }
 

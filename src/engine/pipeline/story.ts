@@ -2,6 +2,8 @@
 // token spans, encode them all (cached), run CharaConsist on the transformer, then decode every
 // image; plus, per frame, the foreground mask and the matched points the UI shows.
 
+import type { FrameFlags } from '../../engine-api';
+import { frameFlags, maskPixels } from '../characonsist/frame-outputs';
 import { composeStoryPrompt } from '../characonsist/prompt';
 import { runStory, type StoryResult } from '../characonsist/runner';
 import type { CharaConsistSchedule } from '../characonsist/schedule';
@@ -61,6 +63,8 @@ export interface StoryPicture {
   latents: Float32Array;
   /** foreground mask on the token grid [rows * cols] (one token = 16x16 pixels) */
   mask: Uint8Array;
+  /** the mask at pixel resolution [height * width] */
+  maskPixels: Uint8Array;
 }
 
 export interface MatchedPoint {
@@ -74,6 +78,7 @@ export interface StoryFrameResult extends StoryPicture {
   preMask: Uint8Array;
   /** the valid point matches of the full run (what point tracking and the merge used) */
   points: MatchedPoint[];
+  flags: FrameFlags;
 }
 
 export interface StoryOutcome {
@@ -125,7 +130,7 @@ export async function generateStory(
   const picture = async (index: number, latents: Float32Array, mask: Uint8Array): Promise<StoryPicture> => {
     const { rows, cols } = images[index];
     const rgba = await decode(gpu, files, latents, { rows, cols }, onProgress);
-    return { prompt: shots[index].prompt.prompt, width: 16 * cols, height: 16 * rows, rgba, latents, mask };
+    return { prompt: shots[index].prompt.prompt, width: 16 * cols, height: 16 * rows, rgba, latents, mask, maskPixels: maskPixels(mask, rows, cols) };
   };
   const identity = await picture(0, result.identity.latents, result.identity.mask);
   const frames: StoryFrameResult[] = [];
@@ -133,7 +138,8 @@ export async function generateStory(
     const points = Array.from(frame.matches.frameTokens, (frameToken, i) => ({
       frameToken, identityToken: frame.matches.identityTokens[i], similarity: frame.matches.bestSimilarity[frameToken],
     }));
-    frames.push({ ...(await picture(k + 1, frame.latents, frame.mask)), preMask: frame.preMask, points });
+    const flags = frameFlags(k, frame.mask, points.length, result.events);
+    frames.push({ ...(await picture(k + 1, frame.latents, frame.mask)), preMask: frame.preMask, points, flags });
   }
   return {
     identity, frames, events: result.events, forwardPasses: result.forwardPasses, officialForwardPasses: result.officialForwardPasses,
