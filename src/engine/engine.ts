@@ -90,8 +90,7 @@ export class Engine implements EngineApi {
     const schedule = PRESETS.find((preset) => preset.name === request.schedule);
     if (!schedule) throw invalidInput(`Unknown schedule "${request.schedule}".`, `Choose one of ${PRESETS.map((p) => p.name).join(', ')}.`);
     const { models, ...story } = request;
-    const outcome = await generateStory(gpu, modelFiles(models), await this.tokenizersFor(models), this.conditioning, { ...story, schedule }, progress(onProgress));
-    return outcome;
+    return generateStory(gpu, modelFiles(models), await this.tokenizersFor(models), this.conditioning, { ...story, schedule }, progress(onProgress));
   }
 
   onDeviceLost(listener: (error: EngineErrorInfo) => void): void {
