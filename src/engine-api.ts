@@ -2,6 +2,8 @@
 // that crosses it is structured-cloneable; large arrays are transferred, not copied; callbacks are
 // comlink proxies.
 
+import type { StoryDocument } from './schema/story';
+
 export type EngineErrorCode =
   | 'webgpu-unavailable'
   | 'no-adapter'
@@ -13,6 +15,8 @@ export type EngineErrorCode =
   | 'invalid-input'
   | 'model-file'
   | 'network'
+  | 'storage'
+  | 'cancelled'
   | 'internal';
 
 /** What an engine error looks like on the UI side of the worker boundary. */
@@ -130,29 +134,53 @@ export interface Picture {
   latents: Float32Array;
 }
 
-export interface StoryShotRequest {
-  environment: string;
-  action: string;
-  width?: number;
-  height?: number;
-  /** scenes mode: opens a new scene (default: when the environment changes) */
-  newScene?: boolean;
+/**
+ * A CharaConsist story (the story document: src/schema/story.ts) and what to make of it.
+ * Validated inside the worker: a page or a share link can send anything.
+ */
+export interface StoryRunRequest extends StoryDocument {
+  models: ModelSet;
+  /**
+   * Which pictures to make; default the identity and every frame. A frame whose background comes
+   * from a scene's first frame brings that frame into the run (recomputed, not returned). A
+   * frame's pixels depend only on its own settings, the identity's and its scene source's, never
+   * on which other frames run with it.
+   */
+  pictures?: { identity: boolean; frames: number[] };
+  /** frames generated together in one lockstep batch; default as many as fit in GPU memory */
+  framesPerBatch?: number;
+  /** a live preview of the latents every this many steps (0: none); default 2 */
+  previewEvery?: number;
 }
 
-export interface StoryRunRequest {
-  models: ModelSet;
-  mode: 'maintain' | 'switch' | 'scenes';
-  character: string;
-  identity: StoryShotRequest;
-  frames: StoryShotRequest[];
-  width: number;
-  height: number;
-  seed: number;
-  /** 'dev-50' (the paper's) or 'schnell-4' (experimental) */
-  schedule: string;
-  /** T5 tokens per prompt; default 512 (dev) or 256 (schnell) */
-  maxSequenceLength?: number;
-}
+/** Which picture of a story an update is about. */
+export type PictureKey = 'identity' | { frame: number };
+
+/** The stage a story is in, in the order they run. */
+export type StoryStage = 'text encoders' | 'transformer' | 'identity' | 'pre-run' | 'full run' | 'decoding';
+
+/** Live news from a running story (a comlink-proxied callback receives them in order). */
+export type StoryUpdate =
+  | {
+      kind: 'progress';
+      stage: StoryStage;
+      /** 0-based frames this stage works on (the current batch); empty for the identity and loading */
+      frames: number[];
+      /** loading stages: bytes read of the current file; sampling stages: steps done of this pass */
+      done: number;
+      total: number;
+      /** the whole story's work, in token-steps (a step of an image of T tokens counts T), so an ETA can be derived */
+      work: { done: number; total: number };
+    }
+  /** the latents as colours (a cheap projection, not the VAE) [height, width, 4] at 1/8 of the image size */
+  | { kind: 'preview'; picture: PictureKey; step: number; steps: number; rgba: Uint8Array; width: number; height: number }
+  /** a foreground mask as soon as it exists (the pre-run's and the full run's mask step), token grid [rows * cols] */
+  | { kind: 'mask'; picture: PictureKey; run: 'pre' | 'full'; mask: Uint8Array; rows: number; cols: number }
+  /** a finished picture, as soon as it is decoded */
+  | { kind: 'picture'; picture: 'identity'; result: StoryPictureResult }
+  | { kind: 'picture'; picture: { frame: number }; result: StoryFramePictureResult };
+
+export type StoryUpdateCallback = (update: StoryUpdate) => void;
 
 /** What happened during a story (empty sets the official code would crash on, skipped sharing). */
 export type StoryEvent =
@@ -164,6 +192,8 @@ export type StoryEvent =
 
 export interface StoryPictureResult extends Picture {
   prompt: string;
+  /** the seed its noise came from */
+  seed: number;
   /** foreground mask on the token grid [height/16 * width/16], 1 = character */
   mask: Uint8Array;
   /** the same mask at pixel resolution [height * width] (each token covers 16x16 pixels) */
@@ -189,9 +219,16 @@ export interface StoryFramePictureResult extends StoryPictureResult {
   flags: FrameFlags;
 }
 
+export interface StoryFramePictureResultOf extends StoryFramePictureResult {
+  /** 0-based index of the frame in the story */
+  frame: number;
+}
+
 export interface StoryRunResult {
-  identity: StoryPictureResult;
-  frames: StoryFramePictureResult[];
+  /** absent when the request did not ask for the identity's picture */
+  identity?: StoryPictureResult;
+  /** the requested frames, in story order */
+  frames: StoryFramePictureResultOf[];
   events: StoryEvent[];
   forwardPasses: number;
   officialForwardPasses: number;
@@ -206,8 +243,18 @@ export interface EngineApi {
   selfCheck(request: SelfCheckRequest, onProgress?: ProgressCallback): Promise<SelfCheckResult>;
   /** Text to image through the whole pipeline (T5, CLIP, FLUX, VAE). */
   generateImage(request: ImageRequest, onProgress?: ProgressCallback): Promise<Picture>;
-  /** A CharaConsist story: identity image and frames, with masks and matched points. */
-  generateStory(request: StoryRunRequest, onProgress?: ProgressCallback): Promise<StoryRunResult>;
+  /**
+   * A CharaConsist story: the identity image first, then the frames, with masks and matched
+   * points; every picture is also sent through `onUpdate` as soon as it is finished.
+   */
+  generateStory(request: StoryRunRequest, onUpdate?: StoryUpdateCallback): Promise<StoryRunResult>;
+  /**
+   * Stops the running generation within one transformer block: it rejects with code 'cancelled'
+   * after freeing its GPU memory; pictures already sent stay valid. Does nothing when idle.
+   */
+  cancel(): Promise<void>;
+  /** T5 tokens of each text (without the end-of-text token), for the editor's counters. */
+  countTokens(tokenizers: ModelSet['tokenizers'], texts: string[]): Promise<number[]>;
   /** `listener` is called once if the device is lost after init (driver reset, GPU removed…). */
   onDeviceLost(listener: (error: EngineErrorInfo) => void): void;
   /** Frees every GPU resource; init() may be called again afterwards. */

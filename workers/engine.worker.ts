@@ -4,19 +4,14 @@
 import * as Comlink from 'comlink';
 import type { EngineApi } from '../src/engine-api';
 import { Engine } from '../src/engine/engine';
-import { transferableResult, keepErrorFields } from '../src/engine/worker-support';
+import { exposedEngine, keepErrorFields } from '../src/engine/worker-support';
 
 keepErrorFields(Comlink.transferHandlers);
 
 const engine = new Engine(() => (typeof navigator !== 'undefined' ? navigator.gpu : undefined));
 
-const api: EngineApi = {
-  init: () => engine.init(),
-  selfCheck: async (request, onProgress) => transferableResult(await engine.selfCheck(request, onProgress)),
-  generateImage: async (request, onProgress) => transferableResult(await engine.generateImage(request, onProgress)),
-  generateStory: async (request, onProgress) => transferableResult(await engine.generateStory(request, onProgress)),
-  onDeviceLost: (listener) => engine.onDeviceLost(listener),
-  dispose: () => engine.dispose(),
-};
-
-Comlink.expose(api);
+Comlink.expose(
+  exposedEngine<EngineApi>(engine, {
+    init: true, selfCheck: true, generateImage: true, generateStory: true, cancel: true, countTokens: true, onDeviceLost: true, dispose: true,
+  }),
+);

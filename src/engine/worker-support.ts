@@ -3,6 +3,22 @@
 import { transfer, type TransferHandler } from 'comlink';
 import { EngineError } from './errors';
 
+/**
+ * The engine's methods as the worker exposes them: each result's typed arrays are transferred.
+ * `methods` lists every method of the API (the type makes a missing one a compile error).
+ */
+export function exposedEngine<Api extends object>(engine: Api, methods: Record<keyof Api, true>): Api {
+  const exposed: Record<string, unknown> = {};
+  for (const name of Object.keys(methods)) {
+    const method = (engine as Record<string, (...args: unknown[]) => unknown>)[name];
+    exposed[name] = async (...args: unknown[]) => {
+      const result: unknown = await method.apply(engine, args);
+      return result && typeof result === 'object' ? transferableResult(result) : result;
+    };
+  }
+  return exposed as Api;
+}
+
 /** Marks every typed array inside `result` (at any depth) for transfer instead of a copy. */
 export function transferableResult<T extends object>(result: T): T {
   const buffers = new Set<ArrayBuffer>();

@@ -1,13 +1,12 @@
 // Builds the app, serves it with `vite preview` on 127.0.0.1, and hands the URL to the tests.
 // Fails with the fix when Chromium or SwiftShader is missing: these tests never skip silently.
 
-import { cpSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { build, preview, type PreviewServer } from 'vite';
-import { FIXTURE_TOKENIZERS } from '../../tools/node-models';
 import { CHROMIUM, SWIFTSHADER_ICD } from './browser';
-import { E2E_MODELS_DIR, E2E_TOKENIZERS_DIR, writeTinyModels } from './models';
+import { E2E_MODELS_DIR, writeTinyModels } from './models';
 
 let server: PreviewServer | undefined;
 
@@ -17,7 +16,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   await build({ logLevel: 'warn', build: { outDir: 'dist' } });
   await writeTinyModels(path.join('dist', E2E_MODELS_DIR));
-  cpSync(FIXTURE_TOKENIZERS, path.join('dist', E2E_TOKENIZERS_DIR), { recursive: true });
   server = await preview({ logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: false } });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite preview did not report a URL');

@@ -11,6 +11,7 @@ import { tinyT5Files } from '../../tools/tiny-models/t5';
 import { tinyVaeFiles } from '../../tools/tiny-models/vae';
 
 export const E2E_MODELS_DIR = 'tiny-models';
+/** the tokenizers the app ships (public/tokenizers, copied into dist/ by the build) */
 export const E2E_TOKENIZERS_DIR = 'tokenizers';
 
 export const MODEL_FILES = { transformer: 'flux.gguf', t5: 't5.gguf', clip: 'clip.safetensors', vae: 'vae.safetensors' } as const;

@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ModelSet, ModelSource } from '../../src/engine-api';
 import { EngineError } from '../../src/engine/errors';
 import { loadTokenizerSources, modelFileRef } from '../../src/engine/pipeline/sources';
-import { FIXTURE_TOKENIZERS } from '../../tools/node-models';
+import { APP_TOKENIZERS } from '../../tools/node-models';
 
-const picked = (dir: string, name: string): ModelSource => ({ file: new Blob([readFileSync(path.join(FIXTURE_TOKENIZERS, dir, name))]), name });
+const picked = (dir: string, name: string): ModelSource => ({ file: new Blob([readFileSync(path.join(APP_TOKENIZERS, dir, name))]), name });
 
 function pickedTokenizers(): ModelSet['tokenizers'] {
   return {

@@ -1,4 +1,4 @@
-// Inputs of the tokenizer tests: the real FLUX tokenizer files (test/fixtures/tokenizers) and
+// Inputs of the tokenizer tests: the real FLUX tokenizer files (public/tokenizers, shipped with the app) and
 // random text.
 
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { createClipTokenizer } from '../../src/engine/text/clip-tokenizer';
 import { createT5Tokenizer } from '../../src/engine/text/t5-tokenizer';
 import { randomArray } from '../helpers/random';
 
-const fixture = (path: string) => readFileSync(new URL(`../fixtures/tokenizers/${path}`, import.meta.url), 'utf8');
+const fixture = (path: string) => readFileSync(new URL(`../../public/tokenizers/${path}`, import.meta.url), 'utf8');
 const fixtureJson = (path: string) => JSON.parse(fixture(path));
 
 export const t5Files = {
