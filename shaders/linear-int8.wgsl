@@ -5,8 +5,9 @@
 //   sum += d_x d_w Σ q_x q_w  (+ m_w d_x Σ q_x for the _1 types).
 // Same tiling as linear-tiled.wgsl, with TILE_DEPTH = BK / 4 rows of packed words.
 
-// Binding 4 (the activations, see linear.wgsl): words [M, K/4] of packed int8 quants, then from
-// word params.activation_scales_base the pairs (d_x, d_x Σ q_x) as f32 bits, [M, K/32].
+// Binding 4 (the activations, see linear.wgsl): from byte params.x_offset (a multiple of 16) the
+// packed int8 quants [M, K] (int8-blocks.wgsl), and from word params.activation_scales_base the
+// pairs (d_x, d_x Σ q_x) as f32 bits, [M, K/32]: rows of a larger quantized matrix are a window.
 @group(0) @binding(4) var<storage, read> activations: array<vec4<u32>>;
 
 const BLOCKS_PER_TILE = BK / 32u;
@@ -29,7 +30,7 @@ fn activation_words(m: u32, k: u32) -> vec4<u32> {
   if (m >= params.m || k >= params.k) {
     return vec4<u32>();
   }
-  return activations[(m * params.k + k) / 16u];
+  return activations[(params.x_offset + m * params.k + k) / 16u];
 }
 
 // (d_x, d_x Σ q_x) of block `block` of row m; zero outside the matrix.

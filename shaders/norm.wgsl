@@ -8,9 +8,11 @@
 //   rms_norm              v · rsqrt(mean(v²) + eps) · weight: one group per head for FLUX's QK
 //                         norm (128), one per row for T5's LayerNorm (4096).
 // One workgroup normalises one group; sums are fixed trees in workgroup memory, so every run
-// gives the same bits. The source/target bindings come from norm-io-separate.wgsl or
-// norm-io-in-place.wgsl (one buffer cannot be bound as both read-only and writable in one
-// dispatch), which declare `params` and load_source(i) / store_target(i, value).
+// gives the same bits. This file holds what the kernels share; a module is this file, then
+// norm-io-separate.wgsl or norm-io-in-place.wgsl (one buffer cannot be bound as both read-only
+// and writable in one dispatch), which declare `params` and load_source(i) / store_target(i,
+// value), then the entry points of norm-entries.wgsl; or this file and norm-quantize.wgsl
+// (the modulated LayerNorm written as int8 activations).
 
 const WORKGROUP = 128u;
 
@@ -33,6 +35,8 @@ struct NormParams {
   grid_row_stride: u32,
   // layer norm: added to every scale (1 for FLUX's modulation, 0 for an affine weight)
   scale_base: f32,
+  // norm-quantize.wgsl: word offset of the block scales in the quantized output
+  scales_base: u32,
 }
 
 // The modulation buffer or the affine weight and bias (layer norm), or the RMS weight.
@@ -66,15 +70,8 @@ fn group_start(group: u32, offset: u32, stride: u32) -> u32 {
   return offset + row * stride + segment * params.group_size;
 }
 
-@compute @workgroup_size(WORKGROUP)
-fn layer_norm(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let group = group_index(workgroup);
-  if (group >= params.group_count) {
-    return;
-  }
-  let source = group_start(group, params.source_offset, params.source_stride);
-  let destination = group_start(group, params.target_offset, params.target_stride);
-  let size = params.group_size;
+// (mean, 1 / sqrt(var + eps)) of the `size` values from element `source` (biased variance).
+fn layer_norm_statistics(source: u32, size: u32, lane: u32) -> vec2<f32> {
   var sum = 0.0;
   for (var c = lane; c < size; c += WORKGROUP) {
     sum += load_source(source + c);
@@ -86,29 +83,11 @@ fn layer_norm(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invoca
     let centred = load_source(source + c) - mean;
     squares = fma(centred, centred, squares);
   }
-  let inverse_deviation = inverseSqrt(workgroup_sum(squares, lane) / f32(size) + params.eps);
-  for (var c = lane; c < size; c += WORKGROUP) {
-    let normalised = (load_source(source + c) - mean) * inverse_deviation;
-    store_target(destination + c, fma(normalised, params.scale_base + affine[params.scale_offset + c], affine[params.shift_offset + c]));
-  }
+  return vec2<f32>(mean, inverseSqrt(workgroup_sum(squares, lane) / f32(size) + params.eps));
 }
 
-@compute @workgroup_size(WORKGROUP)
-fn rms_norm(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let group = group_index(workgroup);
-  if (group >= params.group_count) {
-    return;
-  }
-  let source = group_start(group, params.source_offset, params.source_stride);
-  let destination = group_start(group, params.target_offset, params.target_stride);
-  let size = params.group_size;
-  var squares = 0.0;
-  for (var c = lane; c < size; c += WORKGROUP) {
-    let value = load_source(source + c);
-    squares = fma(value, value, squares);
-  }
-  let inverse_rms = inverseSqrt(workgroup_sum(squares, lane) / f32(size) + params.eps);
-  for (var c = lane; c < size; c += WORKGROUP) {
-    store_target(destination + c, load_source(source + c) * inverse_rms * affine[params.scale_offset + c]);
-  }
+// The layer norm's output at column c of the group starting at element `source`.
+fn layer_norm_value(source: u32, c: u32, statistics: vec2<f32>) -> f32 {
+  let normalised = (load_source(source + c) - statistics.x) * statistics.y;
+  return fma(normalised, params.scale_base + affine[params.scale_offset + c], affine[params.shift_offset + c]);
 }

@@ -1,7 +1,5 @@
-// Int8 quantization of activations for the int8 linear kernel (linear-int8.wgsl), per row and
-// 32-column block like ggml's Q8_0/Q8_1 activations: d = max|x| / 127, q = round(x / d) (ties to
-// even), stored as packed int8 words [M, K/4], then the pairs (d, d Σ q) as f32 bits [M, K/32]
-// from word `scales_base`. One thread per block.
+// Int8 quantization of f32 activations for the int8 linear kernel, in the layout of
+// int8-blocks.wgsl (assembled before this file). One thread per block.
 
 struct QuantizeParams {
   m: u32,
@@ -17,10 +15,6 @@ struct QuantizeParams {
 @group(0) @binding(1) var<storage, read_write> quantized: array<u32>;
 @group(0) @binding(2) var<uniform> params: QuantizeParams;
 
-// 1/127 rounded to f32: d = max|x| * INVERSE_127 is one correctly rounded multiplication, which
-// the CPU reference reproduces bit for bit (a WGSL division would not be).
-const INVERSE_127 = 0.007874015718698502;
-
 @compute @workgroup_size(64)
 fn quantize_activations(@builtin(global_invocation_id) id: vec3<u32>) {
   let blocks_per_row = params.k / 32u;
@@ -35,14 +29,13 @@ fn quantize_activations(@builtin(global_invocation_id) id: vec3<u32>) {
     largest = max(largest, abs(x[first + i]));
   }
   let d = largest * INVERSE_127;
-  let inverse = select(0.0, 1.0 / d, d > 0.0);
+  let inverse = block_inverse(d);
   var total = 0;
   for (var word = 0u; word < 8u; word++) {
     let at = first + 4u * word;
-    let q = vec4<i32>(round(vec4<f32>(x[at], x[at + 1u], x[at + 2u], x[at + 3u]) * inverse));
+    let q = quantize4(vec4<f32>(x[at], x[at + 1u], x[at + 2u], x[at + 3u]), inverse);
     total += q.x + q.y + q.z + q.w;
     quantized[8u * index + word] = pack4xI8(q);
   }
-  quantized[params.scales_base + 2u * index] = bitcast<u32>(d);
-  quantized[params.scales_base + 2u * index + 1u] = bitcast<u32>(d * f32(total));
+  store_block_scale(index, params.scales_base, d, total);
 }

@@ -2,7 +2,11 @@
 // that crosses it is structured-cloneable; large arrays are transferred, not copied; callbacks are
 // comlink proxies.
 
-import type { StoryDocument } from './schema/story';
+import type { ImageRequest, ImageSettings, ModelSet, ModelSource, SelfCheckRequest, StoryRunRequest } from './schema/request';
+
+// The requests' types come from their schemas (src/schema/request.ts), which the engine checks them with.
+export type { ImageRequest, ImageSettings, ModelSet, ModelSource, SelfCheckRequest, StoryRunRequest };
+import type { CatalogFile, ModelComponent } from './schema/catalog';
 
 export type EngineErrorCode =
   | 'webgpu-unavailable'
@@ -60,13 +64,6 @@ export interface Progress {
 
 export type ProgressCallback = (progress: Progress) => void;
 
-export interface SelfCheckRequest {
-  /** Number of elements per input vector (awkward sizes welcome). */
-  length: number;
-  /** Seed of the inputs, so a caller can regenerate or audit them. */
-  seed: number;
-}
-
 /**
  * A small GPU computation checked inside the engine: z = a·x + y (element-wise, fused) and the
  * sum of z (workgroup reduction). Inputs and outputs are returned so a caller can verify them
@@ -88,43 +85,6 @@ export interface SelfCheckResult {
   gpuMs: number;
 }
 
-/** A model or tokenizer file: on a web server (read with Range requests) or picked by the user. */
-export type ModelSource = { url: string } | { file: Blob; name: string };
-
-export interface ModelSet {
-  /** FLUX.1 transformer: GGUF (city96) or safetensors */
-  transformer: ModelSource;
-  /** T5-v1.1-XXL encoder GGUF (F16, Q8_0) or safetensors */
-  t5: ModelSource;
-  /** CLIP-L text encoder safetensors */
-  clip: ModelSource;
-  /** FLUX autoencoder (ae.safetensors) */
-  vae: ModelSource;
-  tokenizers: {
-    /** tokenizer.json and tokenizer_config.json of FLUX's tokenizer_2 */
-    t5: { tokenizer: ModelSource; config: ModelSource };
-    /** vocab.json, merges.txt and tokenizer_config.json of FLUX's tokenizer (CLIP) */
-    clip: { vocab: ModelSource; merges: ModelSource; config: ModelSource };
-  };
-}
-
-/** One picture from a prompt: what the user sets (the same in the app, the engine and the CLI). */
-export interface ImageSettings {
-  prompt: string;
-  /** pixels, multiples of 16 */
-  width: number;
-  height: number;
-  steps: number;
-  seed: number;
-  guidance?: number;
-  /** T5 tokens; default 512 (dev) or 256 (schnell). Shorter prompts run faster with a shorter one. */
-  maxSequenceLength?: number;
-}
-
-export interface ImageRequest extends ImageSettings {
-  models: ModelSet;
-}
-
 export interface Picture {
   /** RGBA8 [height, width, 4] */
   rgba: Uint8Array;
@@ -132,25 +92,6 @@ export interface Picture {
   height: number;
   /** packed final latents [width/16 * height/16, 64] */
   latents: Float32Array;
-}
-
-/**
- * A CharaConsist story (the story document: src/schema/story.ts) and what to make of it.
- * Validated inside the worker: a page or a share link can send anything.
- */
-export interface StoryRunRequest extends StoryDocument {
-  models: ModelSet;
-  /**
-   * Which pictures to make; default the identity and every frame. A frame whose background comes
-   * from a scene's first frame brings that frame into the run (recomputed, not returned). A
-   * frame's pixels depend only on its own settings, the identity's and its scene source's, never
-   * on which other frames run with it.
-   */
-  pictures?: { identity: boolean; frames: number[] };
-  /** frames generated together in one lockstep batch; default as many as fit in GPU memory */
-  framesPerBatch?: number;
-  /** a live preview of the latents every this many steps (0: none); default 2 */
-  previewEvery?: number;
 }
 
 /** Which picture of a story an update is about. */
@@ -164,7 +105,7 @@ export type StoryUpdate =
   | {
       kind: 'progress';
       stage: StoryStage;
-      /** 0-based frames this stage works on (the current batch); empty for the identity and loading */
+      /** 0-based frames this stage works on (the current batch; 'decoding': the frame being decoded); empty for the identity and loading */
       frames: number[];
       /** loading stages: bytes read of the current file; sampling stages: steps done of this pass */
       done: number;
@@ -172,9 +113,12 @@ export type StoryUpdate =
       /** the whole story's work, in token-steps (a step of an image of T tokens counts T), so an ETA can be derived */
       work: { done: number; total: number };
     }
-  /** the latents as colours (a cheap projection, not the VAE) [height, width, 4] at 1/8 of the image size */
+  /**
+   * the latents after `step` of `steps` steps as colours (a cheap projection, not the VAE) [height, width, 4] at 1/8 of
+   * the image size: the identity's own run and the requested frames' runs, every `previewEvery` steps
+   */
   | { kind: 'preview'; picture: PictureKey; step: number; steps: number; rgba: Uint8Array; width: number; height: number }
-  /** a foreground mask as soon as it exists (the pre-run's and the full run's mask step), token grid [rows * cols] */
+  /** a foreground mask as soon as it exists (the pre-run's and the full run's mask step; the identity's comes as run 'full'), token grid [rows * cols] */
   | { kind: 'mask'; picture: PictureKey; run: 'pre' | 'full'; mask: Uint8Array; rows: number; cols: number }
   /** a finished picture, as soon as it is decoded */
   | { kind: 'picture'; picture: 'identity'; result: StoryPictureResult }
@@ -237,7 +181,7 @@ export interface StoryRunResult {
   peakBytes: number;
 }
 
-export interface EngineApi {
+export interface EngineApi extends ModelStoreApi {
   /** Requests the adapter and device; idempotent. Rejects with an EngineErrorInfo-shaped error. */
   init(): Promise<GpuReport>;
   selfCheck(request: SelfCheckRequest, onProgress?: ProgressCallback): Promise<SelfCheckResult>;
@@ -259,4 +203,150 @@ export interface EngineApi {
   onDeviceLost(listener: (error: EngineErrorInfo) => void): void;
   /** Frees every GPU resource; init() may be called again afterwards. */
   dispose(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model store: catalog files (src/schema/catalog.ts) downloaded by the worker into the browser's
+// storage (OPFS) with resumable Range requests, each file's header checked before its data is
+// fetched and the whole file verified after; local files checked the same way; what this GPU
+// can run. The engine side lives in src/engine/store/, the UI in src/ui/models/.
+// ---------------------------------------------------------------------------------------------
+
+export type { CatalogFile, ModelComponent };
+
+/** Where a download stands: probing the server, checking the header, fetching data, verifying, done. */
+export type DownloadPhase = 'probe' | 'header' | 'download' | 'verify' | 'ready';
+
+export interface DownloadProgress {
+  fileId: string;
+  phase: DownloadPhase;
+  /** bytes stored so far */
+  doneBytes: number;
+  /** bytes of the whole file (the server's size once probed) */
+  totalBytes: number;
+  /** bytes/s over the last seconds; 0 until measured */
+  bytesPerSecond: number;
+  /** s at that rate; absent until a rate is known */
+  etaSeconds?: number;
+}
+
+export type DownloadProgressCallback = (progress: DownloadProgress) => void;
+
+/** A catalog file in the browser's storage: verified, or a download that can resume. */
+export interface StoredModelFile {
+  fileId: string;
+  /** published file name (its extension decides the format) */
+  name: string;
+  component: ModelComponent;
+  url: string;
+  /** bytes stored (a partial download: so far) */
+  bytes: number;
+  totalBytes: number;
+  status: 'ready' | 'partial';
+  /** 'ready': sha256 of the verified content (hex) */
+  sha256?: string;
+  /** what a user should know about its checks, e.g. that the catalog's size was second-hand */
+  notes: string[];
+  /** a partial download that was running when the page closed (not paused by the user) */
+  interrupted: boolean;
+}
+
+export interface StorageReport {
+  /** navigator.storage.estimate() of this origin, bytes */
+  usageBytes: number;
+  quotaBytes: number;
+  /** bytes of model files, ready and partial */
+  modelBytes: number;
+}
+
+/** What a model file's header (or a whole local file) says, once the engine accepted it. */
+export interface ModelFileReport {
+  component: ModelComponent;
+  name: string;
+  /** bytes */
+  bytes: number;
+  /** e.g. "FLUX.1 [schnell] transformer: 19 double + 38 single blocks; Q4_0, F32" */
+  summary: string;
+  /** transformers: dev (guidance embedder) or schnell */
+  variant?: 'dev' | 'schnell';
+  /** local files whose sha256 was asked for: the hash of the whole file (hex) */
+  sha256?: string;
+}
+
+export interface ModelFileCheckRequest {
+  component: ModelComponent;
+  source: ModelSource;
+  /** hash the whole file too (a picked file the size of a catalog file, to name it by its hash) */
+  hash?: boolean;
+}
+
+/** One bundle to judge: a file per component, by source (its header is read) or by size alone. */
+export interface CapabilityBundle {
+  id: string;
+  schedule: 'dev-50' | 'schnell-4';
+  /**
+   * A source whose header can be read gives an exact estimate; without one (or when reading it
+   * fails, e.g. offline) the standard FLUX.1 architecture with weights of `bytes` is assumed.
+   */
+  files: Record<ModelComponent, { source?: ModelSource; bytes: number }>;
+}
+
+export interface CapabilityRequest {
+  bundles: CapabilityBundle[];
+  /** square image sides to estimate, pixels (multiples of 16) */
+  sides: number[];
+  /** frames generated together in a story batch, for the story estimate */
+  framesPerBatch: number;
+  /** the GPU's memory as the user gave it (bytes); browsers do not tell web pages */
+  gpuMemoryBytes?: number;
+}
+
+export interface SizeEstimate {
+  side: number;
+  /** peak GPU bytes of one picture (txt2img) and of a story batch (identity + framesPerBatch frames) */
+  imageBytes: number;
+  storyBytes: number;
+  /** the largest single buffer, which must fit one storage binding */
+  largestBufferBytes: number;
+  fits: boolean;
+  /** why it does not fit */
+  reason?: string;
+}
+
+export interface CapabilityVerdict {
+  bundleId: string;
+  /** false: this bundle cannot run on this browser and GPU at all (see reasons) */
+  runnable: boolean;
+  reasons: string[];
+  /** worth knowing but not blocking (software adapter, approximate estimate, unknown GPU memory) */
+  notes: string[];
+  sizes: SizeEstimate[];
+  /** the largest side of `sides` that fits, if any */
+  largestSide?: number;
+  /** from the files' headers (true) or from sizes and the standard architecture */
+  exact: boolean;
+}
+
+export interface ModelStoreApi {
+  /**
+   * Downloads a catalog file (its `url` absolute) into the browser's storage, or resumes it where
+   * it stopped; the header is checked before any data is fetched. Resolves once the file is
+   * verified; rejects with 'cancelled' when paused or cancelled, 'network', 'storage' or
+   * 'model-file' otherwise (a partial download is kept for a resume unless it was found wrong).
+   * A second call for a file being downloaded joins the first.
+   */
+  downloadModel(file: CatalogFile, onProgress?: DownloadProgressCallback): Promise<StoredModelFile>;
+  /** Stops a download and keeps what is stored, to resume later. */
+  pauseDownload(fileId: string): Promise<void>;
+  /** Stops a download and deletes what it stored. */
+  cancelDownload(fileId: string): Promise<void>;
+  deleteStoredModel(fileId: string): Promise<void>;
+  listStoredModels(): Promise<StoredModelFile[]>;
+  /** Deletes every partial download and every stored file not in `keep`; returns the bytes freed. */
+  freeStorage(keep: string[]): Promise<number>;
+  storageReport(): Promise<StorageReport>;
+  /** Reads a model file's header (a URL: by Range requests; a local file: whole) and says what it is, or why the engine cannot run it. */
+  checkModelFile(request: ModelFileCheckRequest): Promise<ModelFileReport>;
+  /** WebGPU, adapter limits and features, and GPU memory per bundle and image size. */
+  checkCapabilities(request: CapabilityRequest): Promise<CapabilityVerdict[]>;
 }

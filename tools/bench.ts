@@ -1,5 +1,5 @@
 // `npm run bench -- [--quick] [--json FILE] [--suite NAME …] [--model flux] [--characonsist] [--software]
-//                   [--warmup N] [--repetitions N]`
+//                   [--warmup N] [--repetitions N] [--profile] [--skip-baseline] [--dawn-toggle NAME …]`
 // Node + Dawn: runs wherever Dawn finds a GPU (the software adapter with --software). Prints one
 // table of medians after warm-up, with the baseline each kernel is compared against in the same
 // run, and the adapter it ran on; --json writes every number.
@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openNodeGpu } from './node-gpu';
-import { SUITES } from './bench/suites';
+import { DEFAULT_SUITES, SUITES } from './bench/suites';
 import { gbps, printTable, tflops, type BenchRow } from './bench/table';
 
 const { values } = parseArgs({
@@ -20,23 +20,28 @@ const { values } = parseArgs({
     characonsist: { type: 'boolean', default: false },
     repetitions: { type: 'string' },
     warmup: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'skip-baseline': { type: 'boolean', default: false },
+    // e.g. vulkan_enable_f16_on_nvidia: Dawn hides shader-f16 on NVIDIA's Vulkan driver without it
+    'dawn-toggle': { type: 'string', multiple: true },
   },
 });
 
 const chosen = [...(values.suite ?? []), ...(values.model ? [values.model] : []), ...(values.characonsist ? ['characonsist'] : [])];
-const suites = chosen.length ? chosen.map((name) => SUITES.find((suite) => suite.name === name) ?? fail(`unknown suite "${name}"; suites: ${SUITES.map((s) => s.name).join(', ')}`)) : SUITES.filter((suite) => suite.name === 'kernels');
+const suites = (chosen.length ? chosen : DEFAULT_SUITES).map((name) => SUITES.find((suite) => suite.name === name) ?? fail(`unknown suite "${name}"; suites: ${SUITES.map((s) => s.name).join(', ')}`));
 
 function fail(message: string): never {
   console.error(message);
   process.exit(2);
 }
 
-const gpu = await openNodeGpu({ software: values.software, profile: true });
+const gpu = await openNodeGpu({ software: values.software, profile: true, dawnToggles: values['dawn-toggle'] });
 const { report } = gpu;
 console.log(`adapter: ${report.vendor} ${report.architecture} (${report.description}); features: ${report.features.join(', ') || 'none'}`);
 const repetitions = Number(values.repetitions ?? (values.quick ? 3 : 10));
 const warmup = Number(values.warmup ?? (values.quick ? 1 : 3));
-const options = { quick: values.quick, timing: { warmup, repetitions }, log: (line: string) => console.log(line) };
+// --quick profiles too: the shrunk run exists to exercise everything the full one measures.
+const options = { quick: values.quick, profile: values.profile || values.quick, skipBaseline: values['skip-baseline'], timing: { warmup, repetitions }, log: (line: string) => console.log(line) };
 const rows: BenchRow[] = [];
 for (const suite of suites) {
   console.log(`\n== ${suite.name}: ${suite.description}`);

@@ -8,18 +8,23 @@ import { GpuRuntime, type GpuRuntimeOptions } from '../src/engine/gpu/runtime';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-/** Dawn toggles: allow_unsafe_apis exposes experimental features such as subgroup matrices. */
-const DAWN_OPTIONS = ['enable-dawn-features=allow_unsafe_apis'];
+/**
+ * Dawn toggles: allow_unsafe_apis exposes experimental features such as subgroup matrices;
+ * without timestamp quantization (a browser's defence against timing attacks) the profiler's
+ * per-dispatch times keep their full resolution.
+ */
+const DAWN_TOGGLES = ['allow_unsafe_apis'];
+const DISABLED_DAWN_TOGGLES = ['timestamp_quantization'];
 
 let installed = false;
 
-/** The Node equivalent of navigator.gpu. */
-export function nodeGpu(): GPU {
+/** The Node equivalent of navigator.gpu, with Dawn toggles beyond the default ones. */
+export function nodeGpu(toggles: readonly string[] = []): GPU {
   if (!installed) {
     Object.assign(globalThis, globals);
     installed = true;
   }
-  return create(DAWN_OPTIONS);
+  return create([`enable-dawn-features=${[...DAWN_TOGGLES, ...toggles].join(',')}`, `disable-dawn-features=${DISABLED_DAWN_TOGGLES.join(',')}`]);
 }
 
 /**
@@ -27,10 +32,10 @@ export function nodeGpu(): GPU {
  * caller already chose an ICD) and a missing SwiftShader is reported with the command that
  * installs it.
  */
-export async function openNodeGpu(options: GpuRuntimeOptions & { software?: boolean } = {}): Promise<GpuRuntime> {
+export async function openNodeGpu(options: GpuRuntimeOptions & { software?: boolean; dawnToggles?: readonly string[] } = {}): Promise<GpuRuntime> {
   if (options.software) requireSwiftShader();
   try {
-    return await GpuRuntime.open(nodeGpu(), options);
+    return await GpuRuntime.open(nodeGpu(options.dawnToggles), options);
   } catch (error) {
     if (error instanceof EngineError && error.code === 'no-adapter') {
       throw new EngineError(

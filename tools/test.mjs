@@ -4,12 +4,25 @@
 // Extra arguments go to vitest (e.g. `npm test -- --project gpu`, or a file filter).
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
 const PROJECTS = ['unit', 'gpu', 'e2e'];
 const args = process.argv.slice(2);
 const chosen = args.includes('--project') ? [args[args.indexOf('--project') + 1]] : PROJECTS;
 const passThrough = args.filter((arg, i) => arg !== '--project' && args[i - 1] !== '--project');
+
+// The gpu and e2e suites run on Debian's Chromium (its SwiftShader) through the Vulkan loader:
+// without them, say so once instead of failing hundreds of tests.
+const missing = [existsSync('/usr/bin/chromium') ? '' : 'chromium', hasVulkanLoader() ? '' : 'libvulkan1'].filter(Boolean);
+if (chosen.some((project) => project !== 'unit') && missing.length > 0) {
+  console.error(`npm test needs ${missing.join(' and ')}: apt-get update && apt-get install -y chromium libvulkan1 (or run: npm test -- --project unit)`);
+  process.exit(1);
+}
+
+function hasVulkanLoader() {
+  const found = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' });
+  return found.status === 0 ? /libvulkan\.so\.1/.test(found.stdout) : ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'].some((dir) => existsSync(`${dir}/libvulkan.so.1`));
+}
 
 mkdirSync('.tmp', { recursive: true });
 const summary = [];

@@ -13,5 +13,7 @@ const engine = new Engine(() => (typeof navigator !== 'undefined' ? navigator.gp
 Comlink.expose(
   exposedEngine<EngineApi>(engine, {
     init: true, selfCheck: true, generateImage: true, generateStory: true, cancel: true, countTokens: true, onDeviceLost: true, dispose: true,
+    downloadModel: true, pauseDownload: true, cancelDownload: true, deleteStoredModel: true, listStoredModels: true, freeStorage: true, storageReport: true,
+    checkModelFile: true, checkCapabilities: true,
   }),
 );

@@ -3,9 +3,12 @@
 
 import type {
   EngineApi, EngineErrorInfo, GpuReport, ImageRequest, ModelSet, Picture, ProgressCallback, SelfCheckRequest, SelfCheckResult, StoryRunRequest, StoryRunResult,
+  StoryUpdateCallback, CapabilityRequest, CapabilityVerdict, CatalogFile, DownloadProgressCallback, ModelFileCheckRequest, ModelFileReport, StorageReport, StoredModelFile,
 } from '../engine-api';
 import { PRESETS } from './characonsist/schedule';
-import { invalidInput } from './errors';
+import { EngineError, invalidInput } from './errors';
+import { checkedRequest } from './request-checks';
+import { ImageRequestSchema, SelfCheckRequestSchema, StoryRunRequestSchema, TokenCountRequestSchema } from '../schema/request';
 import { GpuRuntime } from './gpu/runtime';
 import { AxpyOp } from './ops/elementwise';
 import { SumOp } from './ops/reduce';
@@ -17,10 +20,10 @@ import { loadTokenizerSources, modelFiles } from './pipeline/sources';
 import { generateStory } from './pipeline/story';
 import { txt2img } from './pipeline/txt2img';
 import { uniformFloats } from './sampling/philox';
+import { ModelStore } from './store/model-store';
 
 /** Float32 round-off bound for the self-check (sum of up to ~1e6 terms with a fixed tree). */
 const SELF_CHECK_TOLERANCE = 1e-5;
-const SELF_CHECK_MAX_LENGTH = 1 << 24;
 
 export class Engine implements EngineApi {
   private runtime: Promise<GpuRuntime> | undefined;
@@ -28,6 +31,12 @@ export class Engine implements EngineApi {
   /** encoded prompts, kept across generations: a re-roll never runs T5 again */
   private readonly conditioning = new ConditioningCache();
   private tokenizers: { key: string; value: Promise<Tokenizers> } | undefined;
+  /** catalog files in the browser's storage: downloads, checks, capability verdicts (store/model-store.ts) */
+  private readonly store = new ModelStore();
+  /** the generation running now: cancel() aborts it and waits until it has let go of the GPU */
+  private running: { controller: AbortController; settled: Promise<unknown> } | undefined;
+  /** generations run one after another */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly gpu: () => GPU | undefined) {}
 
@@ -36,10 +45,7 @@ export class Engine implements EngineApi {
   }
 
   async selfCheck(request: SelfCheckRequest, onProgress?: ProgressCallback): Promise<SelfCheckResult> {
-    const { length, seed } = request;
-    if (!Number.isInteger(length) || length < 1 || length > SELF_CHECK_MAX_LENGTH) {
-      throw invalidInput(`Self-check length must be an integer in 1..${SELF_CHECK_MAX_LENGTH}, got ${length}.`, 'Pick another length.');
-    }
+    const { length, seed } = checkedRequest(SelfCheckRequestSchema, request, 'the self-check');
     const gpu = await this.open();
     onProgress?.({ stage: 'compile', done: 0, total: 3 });
     const [axpy, sum] = await Promise.all([AxpyOp.create(gpu), SumOp.create(gpu)]);
@@ -79,18 +85,74 @@ export class Engine implements EngineApi {
   }
 
   async generateImage(request: ImageRequest, onProgress?: ProgressCallback): Promise<Picture> {
-    const gpu = await this.open();
+    request = checkedRequest(ImageRequestSchema, request, 'the image request');
     const { models, ...image } = request;
-    const result = await txt2img(gpu, modelFiles(models), await this.tokenizersFor(models), this.conditioning, image, progress(onProgress));
+    const tokenizers = await this.tokenizersFor(models.tokenizers);
+    const result = await this.generation(async (gpu) => txt2img(gpu, modelFiles(models, await this.store.lookupFor(models)), tokenizers, this.conditioning, image, progress(onProgress)));
     return { rgba: result.rgba, width: result.width, height: result.height, latents: result.latents[result.latents.length - 1] };
   }
 
-  async generateStory(request: StoryRunRequest, onProgress?: ProgressCallback): Promise<StoryRunResult> {
-    const gpu = await this.open();
+  async generateStory(request: StoryRunRequest, onUpdate?: StoryUpdateCallback): Promise<StoryRunResult> {
+    request = checkedRequest(StoryRunRequestSchema, request, 'the story');
     const schedule = PRESETS.find((preset) => preset.name === request.schedule);
     if (!schedule) throw invalidInput(`Unknown schedule "${request.schedule}".`, `Choose one of ${PRESETS.map((p) => p.name).join(', ')}.`);
     const { models, ...story } = request;
-    return generateStory(gpu, modelFiles(models), await this.tokenizersFor(models), this.conditioning, { ...story, schedule }, progress(onProgress));
+    const tokenizers = await this.tokenizersFor(models.tokenizers);
+    return this.generation(async (gpu) => generateStory(gpu, modelFiles(models, await this.store.lookupFor(models)), tokenizers, this.conditioning, { ...story, schedule }, onUpdate));
+  }
+
+  async cancel(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    running.controller.abort(new EngineError('cancelled', 'The generation was cancelled.', 'Pictures already finished are kept; generate again to make the rest.'));
+    await running.settled;
+  }
+
+  async countTokens(tokenizers: ModelSet['tokenizers'], texts: string[]): Promise<number[]> {
+    const request = checkedRequest(TokenCountRequestSchema, { tokenizers, texts }, 'the token count');
+    const { t5 } = await this.tokenizersFor(request.tokenizers);
+    return request.texts.map((text) => t5.textIds(text).length);
+  }
+
+  downloadModel(file: CatalogFile, onProgress?: DownloadProgressCallback): Promise<StoredModelFile> {
+    return this.store.download(file, onProgress);
+  }
+
+  pauseDownload(fileId: string): Promise<void> {
+    return this.store.pause(fileId);
+  }
+
+  cancelDownload(fileId: string): Promise<void> {
+    return this.store.cancel(fileId);
+  }
+
+  deleteStoredModel(fileId: string): Promise<void> {
+    return this.store.delete(fileId);
+  }
+
+  listStoredModels(): Promise<StoredModelFile[]> {
+    return this.store.list();
+  }
+
+  freeStorage(keep: string[]): Promise<number> {
+    return this.store.freeStorage(keep);
+  }
+
+  storageReport(): Promise<StorageReport> {
+    return this.store.storageReport();
+  }
+
+  checkModelFile(request: ModelFileCheckRequest): Promise<ModelFileReport> {
+    return this.store.checkFile(request);
+  }
+
+  async checkCapabilities(request: CapabilityRequest): Promise<CapabilityVerdict[]> {
+    return this.store.capabilities(request, await this.init());
+  }
+
+  /** The open device's runtime (Node tools and tests read its memory accounting); undefined before the first call. */
+  openRuntime(): Promise<GpuRuntime> | undefined {
+    return this.runtime;
   }
 
   onDeviceLost(listener: (error: EngineErrorInfo) => void): void {
@@ -103,11 +165,43 @@ export class Engine implements EngineApi {
     if (runtime) (await runtime.catch(() => undefined))?.destroy();
   }
 
-  /** Tokenizers of the model set, built once per set of tokenizer files. */
-  private tokenizersFor(models: ModelSet): Promise<Tokenizers> {
-    const key = JSON.stringify(models.tokenizers, (_, value) => (value instanceof Blob ? `${value.size}` : value));
+  /**
+   * Runs a generation once the ones before it are done. cancel() and a lost device abort it: every
+   * GPU submission checks the signal (Recorder.submit), so it stops within one transformer block
+   * and frees its memory on the way out. A lost device rejects at once, whatever the work is
+   * waiting for, and the next call opens a new device.
+   */
+  private generation<T>(work: (gpu: GpuRuntime) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      const gpu = await this.open();
+      const controller = new AbortController();
+      const lost = new Promise<never>((_, reject) => {
+        void gpu.lost.then((info) => {
+          const error = new EngineError(info.code, info.message, info.action);
+          controller.abort(error);
+          reject(error);
+        });
+      });
+      gpu.signal = controller.signal;
+      const task = work(gpu);
+      this.running = { controller, settled: task.catch(() => undefined) };
+      try {
+        return await Promise.race([task, lost]);
+      } finally {
+        this.running = undefined;
+        if (gpu.signal === controller.signal) gpu.signal = undefined;
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Tokenizers from their files, built once per set of files. */
+  private tokenizersFor(tokenizers: ModelSet['tokenizers']): Promise<Tokenizers> {
+    const key = JSON.stringify(tokenizers, (_, value) => (value instanceof Blob ? `${value.size}` : value));
     if (this.tokenizers?.key !== key) {
-      const value = loadTokenizerSources(models.tokenizers);
+      const value = loadTokenizerSources(tokenizers);
       this.tokenizers = { key, value };
       value.catch(() => (this.tokenizers = undefined));
     }

@@ -11,6 +11,8 @@ const TITLES: Record<EngineErrorCode, string> = {
   'invalid-input': 'Please check the input',
   'model-file': 'A model file cannot be used',
   network: 'A download failed',
+  storage: 'The browser’s storage refused',
+  cancelled: 'Stopped',
   internal: 'Something went wrong',
 };
 

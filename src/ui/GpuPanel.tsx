@@ -1,6 +1,6 @@
 import type { GpuReport } from '../engine-api';
 import { ErrorCard } from './ErrorCard';
-import { restartGpu, runSelfCheck, startGpu } from './engine-session';
+import { restartGpu, runSelfCheck, startGpu } from './engine-client';
 import { useEngineState, type SelfCheckStatus } from './store';
 
 const SELF_CHECK_LENGTH = 1_000_003;

@@ -45,9 +45,9 @@ describe('the app in headless Chromium (WebGPU on SwiftShader)', () => {
 
   it('keeps the story across a reload', async () => {
     const character = `a tall knight in blue armour ${Date.now()}`;
-    await app.page.getByLabel('Character').fill(character);
+    await app.page.getByLabel('Character', { exact: true }).fill(character);
     await app.page.reload();
-    await expect.poll(() => app.page.getByLabel('Character').inputValue()).toBe(character);
+    await expect.poll(() => app.page.getByLabel('Character', { exact: true }).inputValue()).toBe(character);
   });
 
   it('is an installable PWA whose shell works offline', async () => {
@@ -76,7 +76,7 @@ describe('a browser whose WebGPU has no adapter (--disable-webgpu)', () => {
     try {
       const page = await context.newPage();
       await page.goto(baseUrl);
-      const card = page.getByTestId('error-card');
+      const card = page.getByTestId('gpu-panel').getByTestId('error-card');
       await expect.poll(() => card.getAttribute('data-code'), { timeout: 60_000 }).toBe('no-adapter');
       expect(await card.textContent()).toMatch(/No GPU available.*Update the GPU driver/);
     } finally {
@@ -93,14 +93,14 @@ describe('a lost GPU device', () => {
       await page.goto(baseUrl);
       const panel = page.getByTestId('gpu-panel');
       await expect.poll(() => panel.getAttribute('data-status'), { timeout: 60_000 }).toBe('ready');
-      const character = await page.getByLabel('Character').inputValue();
+      const character = await page.getByLabel('Character', { exact: true }).inputValue();
       // Crashing Chromium's GPU process loses every device, as a driver reset would.
       const cdp = await context.newCDPSession(page);
       await cdp.send('Browser.crashGpuProcess');
       await expect.poll(() => panel.getAttribute('data-status'), { timeout: 60_000 }).toBe('lost');
-      expect(await page.getByTestId('error-card').getAttribute('data-code')).toBe('device-lost');
-      expect(await page.getByLabel('Character').inputValue()).toBe(character);
-      await page.getByRole('button', { name: 'Continue' }).click();
+      expect(await panel.getByTestId('error-card').getAttribute('data-code')).toBe('device-lost');
+      expect(await page.getByLabel('Character', { exact: true }).inputValue()).toBe(character);
+      await panel.getByRole('button', { name: 'Continue' }).click();
       await expect.poll(() => panel.getAttribute('data-status'), { timeout: 60_000 }).toBe('ready');
     } finally {
       await context.close();

@@ -4,7 +4,7 @@
 
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import type { StoryRunResult } from '../../src/engine-api';
+import type { StoryPictureResult, StoryRunResult } from '../../src/engine-api';
 import { SCHNELL_4 } from '../../src/engine/characonsist/schedule';
 import { ConditioningCache } from '../../src/engine/pipeline/conditioning';
 import type { FluxModelFiles } from '../../src/engine/pipeline/models';
@@ -72,10 +72,10 @@ describe('text to image in the worker (headless Chromium)', () => {
         type Engine = { generateStory(r: object): Promise<StoryRunResult> };
         const engine = (globalThis as unknown as { characonsistEngine: Engine }).characonsistEngine;
         const result = await engine.generateStory({ models, ...story, schedule: 'schnell-4' });
-        const plain = (picture: StoryRunResult['identity']) => ({ width: picture.width, latents: Array.from(picture.latents), mask: Array.from(picture.mask), maskPixels: picture.maskPixels.length });
+        const plain = (picture: StoryPictureResult) => ({ width: picture.width, latents: Array.from(picture.latents), mask: Array.from(picture.mask), maskPixels: picture.maskPixels.length });
         return {
-          identity: plain(result.identity),
-          frames: result.frames.map((frame) => ({ ...plain(frame), points: frame.points, flags: frame.flags })),
+          identity: plain(result.identity!),
+          frames: result.frames.map((frame) => ({ ...plain(frame), frame: frame.frame, points: frame.points, flags: frame.flags })),
           events: result.events,
         };
       },
@@ -86,7 +86,8 @@ describe('text to image in the worker (headless Chromium)', () => {
     try {
       const node = await generateStory(gpu, nodeFiles(), await loadTokenizers(), new ConditioningCache(), { ...STORY, schedule: SCHNELL_4 });
       expect(browser.events).toEqual(node.events);
-      for (const [picture, expected] of [[browser.identity, node.identity], ...browser.frames.map((frame, k) => [frame, node.frames[k]] as const)] as const) {
+      expect(browser.frames.map((frame) => frame.frame)).toEqual(STORY.frames.map((_, k) => k));
+      for (const [picture, expected] of [[browser.identity, node.identity!], ...browser.frames.map((frame, k) => [frame, node.frames[k]] as const)] as const) {
         expect(picture.width).toBe(expected.width);
         expect(picture.mask).toEqual(Array.from(expected.mask));
         expect(picture.maskPixels).toBe(expected.width * expected.height);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { create } from 'webgpu';
 import type { Recorder } from '../../src/engine/gpu/recorder';
-import type { GpuRuntime } from '../../src/engine/gpu/runtime';
+import { GpuRuntime } from '../../src/engine/gpu/runtime';
 import { type AttentionExtras, AttentionOp, type AttentionOptions } from '../../src/engine/ops/attention';
 import type { MatrixView } from '../../src/engine/ops/view';
 import { relativeError } from '../../src/engine/reference/compare';
@@ -169,6 +170,62 @@ describe('attention with other row widths (tuning)', () => {
 
   it('refuses rows that do not fit the tile', async () => {
     await expect(AttentionOp.create(await testGpu(), { headDim: 64, rowThreads: 32 })).rejects.toThrow(/do not fit the small tile at head size 64/);
+  });
+});
+
+// The generated kernel (src/engine/ops/attention-kernel.ts): every register loop unrolled.
+const GENERATED: { name: string; options: Omit<AttentionOptions, 'headDim'> }[] = [
+  { name: 'wide 64x32 tile, prefetch', options: { source: 'generated', tile: 'wide', prefetch: true } },
+  { name: 'small tile, 64 dims per chunk, subgroup reductions', options: { source: 'generated', dimChunk: 64, rowReduction: 'subgroup' } },
+  { name: 'large 64x64 tile, rows of 8', options: { source: 'generated', tile: 'large', rowThreads: 8 } },
+  { name: 'deep 32x64 tile, prefetch, 64 dims per chunk', options: { source: 'generated', tile: 'deep', prefetch: true, dimChunk: 64 } },
+];
+
+describe('attention from generated WGSL (src/engine/ops/attention-kernel.ts)', () => {
+  it.each([CASES[2], CASES[3], CASES[10]])('gives the written kernel\'s bits for the same tile shape: $name', async (c) => {
+    const gpu = await testGpu();
+    const [written, generated] = await Promise.all([AttentionOp.create(gpu, { headDim: 128 }), AttentionOp.create(gpu, { headDim: 128, source: 'generated' })]);
+    const operands = makeOperands(freshSeed(`attention generated ${c.name}`), c, 128);
+    const [a, b] = [await runOnGpu(gpu, written, operands), await runOnGpu(gpu, generated, operands)];
+    expect(new Uint32Array(b.result.buffer)).toEqual(new Uint32Array(a.result.buffer));
+    expect(relativeError(extract(b.result, b.output), attentionReference(operands.input))).toBeLessThan(BOUND);
+  });
+
+  describe.each(GENERATED)('$name', ({ options }) => {
+    it.each([CASES[1], CASES[3], CASES[9], CASES[10]])('matches the float64 reference: $name', (c) => expectReferenceMatch(c, { headDim: 128, ...options }));
+  });
+
+  it('matches the float64 reference with head size 64, causal and with a position bias', async () => {
+    await expectReferenceMatch({ name: 'causal with a bias', queries: 70, keys: 70, heads: 2, scale: 1, causal: true, positionBias: true }, { headDim: 64, source: 'generated', tile: 'wide' });
+  });
+
+  it('with f16 operands matches the float64 reference where the adapter has shader-f16', async (context) => {
+    const gpu = await testGpu();
+    // Skipped on SwiftShader and on Dawn + NVIDIA Vulkan without the vulkan_enable_f16_on_nvidia toggle, which lack shader-f16.
+    if (!gpu.features.has('shader-f16')) context.skip();
+    const c = CASES[10];
+    const op = await AttentionOp.create(gpu, { headDim: 128, source: 'generated', operands: 'f16' });
+    const operands = makeOperands(freshSeed('attention f16'), c, 128);
+    const { result, output } = await runOnGpu(gpu, op, operands);
+    // q, k and v rounded to f16 (2^-11 relative); scores of a few units keep that size in the softmax.
+    expect(relativeError(extract(result, output), attentionReference(operands.input))).toBeLessThan(5e-3);
+  });
+
+  it('refuses f16 operands without shader-f16, and generated-only options for the written kernel', async () => {
+    const gpu = await testGpu();
+    if (!gpu.features.has('shader-f16')) await expect(AttentionOp.create(gpu, { headDim: 128, source: 'generated', operands: 'f16' })).rejects.toThrow(/shader-f16/);
+    await expect(AttentionOp.create(gpu, { headDim: 128, prefetch: true })).rejects.toThrow(/generated attention kernel/);
+  });
+
+  it('compiles the tiles that fit 16 KiB with f16 operands on Dawn\'s null backend', async () => {
+    // The null backend validates WGSL and creates pipelines without running them; it reports shader-f16.
+    const nullGpu = await GpuRuntime.open(create(['backend=null']));
+    try {
+      expect(nullGpu.features.has('shader-f16')).toBe(true);
+      await Promise.all((['small', 'deep'] as const).flatMap((tile) => [false, true].map((prefetch) => AttentionOp.create(nullGpu, { headDim: 128, source: 'generated', operands: 'f16', tile, prefetch }))));
+    } finally {
+      nullGpu.destroy();
+    }
   });
 });
 

@@ -28,8 +28,9 @@ const list = (values: ArrayLike<number>) => Array.from(values);
 const eventSet = (events: readonly object[]) => new Set(events.map((event) => JSON.stringify(event)));
 
 function expectSameStory(gpu: StoryResult, reference: CharaConsistReference): void {
-  expect(list(gpu.identity.mask)).toEqual(list(reference.identity.mask));
-  gpu.identity.trajectory!.forEach((latent, step) => expect(relativeError(latent, reference.identity.latents[step])).toBeLessThan(1e-4));
+  expect(list(gpu.identity!.mask)).toEqual(list(reference.identity.mask));
+  gpu.identity!.trajectory!.forEach((latent, step) => expect(relativeError(latent, reference.identity.latents[step])).toBeLessThan(1e-4));
+  expect(gpu.frames.map((frame) => frame.frame)).toEqual(reference.frames.map((_, k) => k));
   gpu.frames.forEach((frame, k) => {
     const expected = reference.frames[k];
     expect(list(frame.preMask)).toEqual(list(expected.preRun.mask));

@@ -91,23 +91,73 @@ describe('FLUX weights from every file layout', () => {
   });
 });
 
+/** Per step, the relative error of a 4-step shifted trajectory's latents against the float64 reference. */
+async function trajectoryErrors(setup: Awaited<ReturnType<typeof prepare>>, transformer: FluxTransformer, label: string): Promise<number[]> {
+  const { gpu, plan } = setup;
+  const inputs = randomInputs(label);
+  const schedule = fluxSchedule(4, SHAPE.rows * SHAPE.cols, true);
+  const scratch = await FluxScratch.create(gpu, plan.config, tokensOf(SHAPE));
+  const sample = await FluxSample.create(gpu, plan.config, label, SHAPE, inputs.txt, inputs.y);
+  gpu.memory.upload(sample.currentLatents.buffer, inputs.img);
+  const latents: Float32Array[] = [];
+  await sampleFlux(gpu, transformer, sample, scratch, { schedule, guidance: 3.5, keepLatents: true, onStep: (_, l) => latents.push(l!) });
+  sample.release();
+  scratch.release();
+  const ids = fluxPositionIds(SHAPE.textTokens, SHAPE.rows, SHAPE.cols);
+  const expected = sampleReference(plan.config, await referenceWeights(setup.file, plan), {
+    txt: inputs.txt, y: inputs.y, imgIds: ids.subarray(3 * SHAPE.textTokens), txtIds: ids.subarray(0, 3 * SHAPE.textTokens), guidance: 3.5,
+  }, inputs.img, schedule);
+  expect(latents).toHaveLength(4);
+  return latents.map((latent, i) => relativeError(latent, expected[i + 1]));
+}
+
 describe('FLUX sampling (tiny model)', () => {
   it('follows the float64 reference through a 4-step shifted trajectory, step by step', async () => {
     const setup = await prepare(tinyFluxGguf({ weights: 'F32', vectors: 'F32' }));
-    const { gpu, transformer, plan } = setup;
-    const inputs = randomInputs('flux sampling');
-    const schedule = fluxSchedule(4, SHAPE.rows * SHAPE.cols, true);
-    const scratch = await FluxScratch.create(gpu, plan.config, tokensOf(SHAPE));
-    const sample = await FluxSample.create(gpu, plan.config, 'sampling', SHAPE, inputs.txt, inputs.y);
-    gpu.memory.upload(sample.currentLatents.buffer, inputs.img);
-    const latents: Float32Array[] = [];
-    await sampleFlux(gpu, transformer, sample, scratch, { schedule, guidance: 3.5, keepLatents: true, onStep: (_, l) => latents.push(l!) });
+    (await trajectoryErrors(setup, setup.transformer, 'flux sampling')).forEach((error) => expect(error).toBeLessThan(1e-4));
+    setup.weights.release();
+  });
+});
 
+describe("FLUX with precision 'fast' (int8 activations in the blocks' linear layers)", () => {
+  // Rounding each 32-value block of activations to 1/127 of its largest value costs about 0.4%
+  // per layer (test/gpu/linear.test.ts); through the tiny model's 6 blocks the velocity's error
+  // against the float64 reference was 1.0-1.2e-2 (exact: 5e-7).
+  const FORWARD_BOUND = 3e-2;
+  // Each Euler step moves the latents by a fraction of the velocity, so the trajectory's error
+  // stays smaller: 3e-3 after the first step to 6e-3 after the fourth.
+  const SAMPLE_BOUND = 1.5e-2;
+
+  it.each(['Q4_0', 'Q8_0'] as const)('%s forward matches the float64 reference within the int8 tolerance, and differs from the exact path', async (type) => {
+    const setup = await prepare(tinyFluxGguf({ weights: type, vectors: 'F32' }));
+    const liveBytes = setup.gpu.memory.liveBytes;
+    const fast = await FluxTransformer.create(setup.gpu, setup.weights, { precision: 'fast' });
+    expect(fast.precision).toBe('fast');
+    const inputs = randomInputs(`flux fast ${type}`);
+    const exactVelocity = await velocityOf(setup, inputs);
+    const fastVelocity = await velocityOf({ ...setup, transformer: fast }, inputs);
+    // Its int8 scratch memory goes with it.
+    fast.release();
+    expect(setup.gpu.memory.liveBytes).toBe(liveBytes);
     const ids = fluxPositionIds(SHAPE.textTokens, SHAPE.rows, SHAPE.cols);
-    const expected = sampleReference(plan.config, await referenceWeights(setup.file, plan), {
-      txt: inputs.txt, y: inputs.y, imgIds: ids.subarray(3 * SHAPE.textTokens), txtIds: ids.subarray(0, 3 * SHAPE.textTokens), guidance: 3.5,
-    }, inputs.img, schedule);
-    expect(latents).toHaveLength(4);
-    latents.forEach((latent, i) => expect(relativeError(latent, expected[i + 1])).toBeLessThan(1e-4));
+    const expected = fluxForwardReference(setup.plan.config, await referenceWeights(setup.file, setup.plan), {
+      ...inputs, imgIds: ids.subarray(3 * SHAPE.textTokens), txtIds: ids.subarray(0, 3 * SHAPE.textTokens), timestep: 0.41, guidance: 3.5,
+    });
+    const [exactError, fastError] = [relativeError(exactVelocity, expected), relativeError(fastVelocity, expected)];
+    console.log(`${type} velocity against float64: exact ${exactError.toExponential(2)}, fast ${fastError.toExponential(2)}`);
+    expect(exactError).toBeLessThan(1e-4);
+    expect(fastError).toBeLessThan(FORWARD_BOUND);
+    // The int8 kernels really ran: quantization leaves a trace far above f32 rounding.
+    expect(fastError).toBeGreaterThan(10 * exactError);
+    setup.weights.release();
+  });
+
+  it('follows the float64 reference through a 4-step trajectory', async () => {
+    const setup = await prepare(tinyFluxGguf({ weights: 'Q4_0', vectors: 'F32' }));
+    const fast = await FluxTransformer.create(setup.gpu, setup.weights, { precision: 'fast' });
+    const errors = await trajectoryErrors(setup, fast, 'flux fast sampling');
+    console.log(`fast 4-step latents against float64: ${errors.map((e) => e.toExponential(2)).join(', ')}`);
+    errors.forEach((error) => expect(error).toBeLessThan(SAMPLE_BOUND));
+    setup.weights.release();
   });
 });

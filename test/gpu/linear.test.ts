@@ -5,7 +5,7 @@ import { dequantize, quantize } from '../../src/engine/formats/ggml-blocks';
 import { GpuRuntime } from '../../src/engine/gpu/runtime';
 import { LinearOp, type LinearEpilogue } from '../../src/engine/ops/linear';
 import type { LinearVariant } from '../../src/engine/ops/linear-config';
-import { QuantizeActivationsOp, quantizedActivationsLayout } from '../../src/engine/ops/quantize-activations';
+import { QuantizeActivationsOp, quantizedActivationsLayout, quantizedRows } from '../../src/engine/ops/quantize-activations';
 import type { MatrixView, VectorView } from '../../src/engine/ops/view';
 import { GpuWeight, uploadVector, type LinearWeightType } from '../../src/engine/ops/weights';
 import { relativeError } from '../../src/engine/reference/compare';
@@ -373,6 +373,34 @@ describe('linear int8: activation quantization', () => {
     // Rounding to 1/127 of each block's largest |x|: about 0.4% RMS for uniform X.
     expect(againstUnquantized).toBeLessThan(1e-2);
     [xBuffer, yBuffer].forEach((buffer) => gpu.memory.release(buffer));
+    weight.release();
+  });
+});
+
+describe('linear int8: activations quantized once, read by several layers', () => {
+  it('reads given quants, also rows of a larger quantized matrix, exactly as it reads its own quantization', async () => {
+    const seed = freshSeed('int8 given quants');
+    const [m, n, k, first] = [70, 33, 96, 19];
+    const { weight } = await weightFixture(seed, 'Q8_0', n, k);
+    const x = randomArray(seed, m * k);
+    const layout = quantizedActivationsLayout(m, k);
+    const [xBuffer, quantized, own, given] = await Promise.all([
+      gpu.memory.uploadNew('X', x), poisonedBuffer(gpu, 'quantized X', layout.totalWords), poisonedBuffer(gpu, 'Y own', (m - first) * n), poisonedBuffer(gpu, 'Y given', (m - first) * n),
+    ]);
+    const op = await opFor('int8', 'Q8_0');
+    const quantizer = await QuantizeActivationsOp.create(gpu);
+    const rows = m - first;
+    const rec = gpu.recorder('int8 given quants');
+    quantizer.record(rec, { buffer: xBuffer, offset: 0, stride: k }, m, k, quantized);
+    op.record(rec, { x: { buffer: xBuffer, offset: first * k, stride: k }, weight, y: { buffer: own, offset: 0, stride: n }, rows });
+    op.record(rec, { x: quantizedRows({ buffer: quantized, rows: m, cols: k, firstRow: 0, layoutRows: m }, first, rows), weight, y: { buffer: given, offset: 0, stride: n }, rows });
+    await rec.submit();
+    const [ownBits, givenBits] = await Promise.all([gpu.memory.readU32(own), gpu.memory.readU32(given)]);
+    expect(givenBits).toEqual(ownBits);
+    expect(ownBits.every((bits) => bits !== POISON)).toBe(true);
+    const f32Op = await opFor('baseline', 'Q8_0');
+    expect(() => f32Op.record(gpu.recorder('f32'), { x: { buffer: quantized, rows: m, cols: k, firstRow: 0, layoutRows: m }, weight, y: { buffer: own, offset: 0, stride: n }, rows: m })).toThrowError(/need the int8 variant/);
+    [xBuffer, quantized, own, given].forEach((buffer) => gpu.memory.release(buffer));
     weight.release();
   });
 });

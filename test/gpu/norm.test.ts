@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { LayerNormOp, ModulatedLayerNormOp, RmsNormOp } from '../../src/engine/ops/norm';
+import { QuantizeActivationsOp, quantizedActivationsLayout } from '../../src/engine/ops/quantize-activations';
 import { relativeError } from '../../src/engine/reference/compare';
+import { quantizeActivationsReference } from '../../src/engine/reference/linear';
 import { layerNormReference, modulatedLayerNormReference, rmsNormReference } from '../../src/engine/reference/norm';
 import { freshSeed, randomArray } from '../helpers/random';
-import { readF32, run, testGpu, upload } from './harness';
+import { poisonedBuffer, readF32, readU32, run, testGpu, upload } from './harness';
 import { changedOutside, embed, extract, type Layout, layoutLength } from './view-layout';
 
 // Sums of at most 4096 f32 values in a fixed tree, one rsqrt (2 ulp) and a few roundings per
@@ -52,6 +54,54 @@ describe('modulated LayerNorm (shaders/norm.wgsl)', () => {
     const result = await readF32(gpu, buffer);
     expect(relativeError(extract(result, layout), modulatedLayerNormReference(x, cols, modulation, modulation.subarray(cols), 1e-6))).toBeLessThan(BOUND);
     expect(changedOutside(background, result, layout)).toEqual([]);
+  });
+});
+
+describe('modulated LayerNorm written as int8 activations (shaders/norm-quantize.wgsl)', () => {
+  it.each([
+    // rows, cols (a multiple of 32), source offset, stride pad
+    [1, 32, 0, 0],
+    [37, 3072, 11, 64],
+    [9, 4160, 3, 5],
+  ])('equals LayerNorm then quantization bit for bit, and the float64 reference within int8 rounding, for [%i, %i]', async (rows, cols, offset, pad) => {
+    const gpu = await testGpu();
+    const seed = freshSeed(`layer norm quantized ${rows}x${cols}`);
+    const x = randomArray(seed, rows * cols, 2, 4);
+    const modulation = randomArray(seed, 2 * cols + 5);
+    const norm = { shiftOffset: 5, scaleOffset: 5 + cols };
+    const source: Layout = { rows, cols, offset, stride: cols + pad };
+    const [op, quantizer] = await Promise.all([ModulatedLayerNormOp.create(gpu, { quantized: true }), QuantizeActivationsOp.create(gpu)]);
+    const words = quantizedActivationsLayout(rows, cols).totalWords;
+    const [sourceBuffer, modulationBuffer, normed, fused, separate] = await Promise.all([
+      upload(gpu, 'x', embed(x, source)), upload(gpu, 'modulation', modulation), upload(gpu, 'normed', new Float32Array(rows * cols)),
+      poisonedBuffer(gpu, 'fused', words), poisonedBuffer(gpu, 'separate', words),
+    ]);
+    const args = { source: { buffer: sourceBuffer, ...source }, rows, cols, modulation: { buffer: modulationBuffer, ...norm } };
+    await run(gpu, 'layer norm quantized', (rec) => {
+      op.recordQuantized(rec, { ...args, target: { buffer: fused, rows, cols, firstRow: 0, layoutRows: rows } });
+      op.record(rec, { ...args, target: { buffer: normed, offset: 0, stride: cols } });
+      quantizer.record(rec, { buffer: normed, offset: 0, stride: cols }, rows, cols, separate);
+    });
+    const [fusedWords, separateWords] = await Promise.all([readU32(gpu, fused), readU32(gpu, separate)]);
+    expect(fusedWords).toEqual(separateWords);
+    // Against float64: the reference norm, quantized on the CPU (q may differ by one at near-ties).
+    const { scalesBase } = quantizedActivationsLayout(rows, cols);
+    const quants = new Int8Array(fusedWords.buffer, 0, rows * cols);
+    const scales = new Float32Array(fusedWords.buffer, 4 * scalesBase, (rows * cols) / 16);
+    const values = Float64Array.from(quants, (q, i) => q * scales[2 * Math.floor(i / 32)]);
+    const expected = modulatedLayerNormReference(x, cols, modulation.subarray(norm.shiftOffset), modulation.subarray(norm.scaleOffset), 1e-6);
+    expect(relativeError(values, quantizeActivationsReference(expected, rows, cols).values)).toBeLessThan(1e-4);
+    // Rounding to 1/127 of each block's largest value: well under 1% of the norm's output.
+    expect(relativeError(values, expected)).toBeLessThan(1e-2);
+  });
+
+  it('refuses an output that does not hold the rows as int8 blocks', async () => {
+    const gpu = await testGpu();
+    const op = await ModulatedLayerNormOp.create(gpu, { quantized: true });
+    const [x, modulation, out] = await Promise.all([upload(gpu, 'x', new Float32Array(4 * 64)), upload(gpu, 'modulation', new Float32Array(128)), upload(gpu, 'out', new Uint32Array(16))]);
+    const args = { source: { buffer: x, offset: 0, stride: 64 }, rows: 4, cols: 64, modulation: { buffer: modulation, shiftOffset: 0, scaleOffset: 64 } };
+    expect(() => op.recordQuantized(gpu.recorder('small'), { ...args, target: { buffer: out, rows: 4, cols: 64, firstRow: 0, layoutRows: 4 } })).toThrowError(/smaller than/);
+    expect(() => op.recordQuantized(gpu.recorder('shape'), { ...args, target: { buffer: out, rows: 3, cols: 64, firstRow: 0, layoutRows: 3 } })).toThrowError(/cannot write/);
   });
 });
 

@@ -4,7 +4,7 @@
 
 import type { CharaConsistSchedule } from '../../src/engine/characonsist/schedule';
 import type { StoryFrame, StoryImage, TransformerStory } from '../../src/engine/characonsist/story';
-import { characonsistReference, type CharaConsistReference, type ReferenceFrame } from '../../src/engine/reference/characonsist';
+import { characonsistReference, type CharaConsistReference, type ReferenceFrame, type ReferenceOrder } from '../../src/engine/reference/characonsist';
 import type { ReferenceWeights } from '../../src/engine/reference/flux';
 import { gaussianNoise } from '../../src/engine/sampling/noise';
 import { TINY_STORY_FLUX, tinyFluxTensors } from '../../tools/tiny-models/flux';
@@ -67,7 +67,7 @@ export const otherGrid = (seed: number) => ({ ...OTHER_GRID, noise: normals(seed
 
 export const story = (identity: StoryImage, frames: StoryFrame[], shareBg: boolean): TransformerStory => ({ identity, frames, shareBg, useInterpolate: true, schedule: SCHEDULE });
 
-export const run = (s: TransformerStory, order: 'cached' | 'lockstep' = 'cached') => characonsistReference(CONFIG, WEIGHTS, s, order);
+export const run = (s: TransformerStory, order: ReferenceOrder = 'cached') => characonsistReference(CONFIG, WEIGHTS, s, order);
 
 export const foregroundTokens = (mask: Uint8Array) => mask.reduce((count, value) => count + value, 0);
 

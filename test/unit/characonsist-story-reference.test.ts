@@ -48,6 +48,12 @@ describe('CharaConsist story reference: cached and lockstep orders agree bit for
     expect(bits(lockstep)).toEqual(bits(cached));
     expect(cached.frames[3].latents).toHaveLength(SCHEDULE.steps + 1);
   });
+
+  it('scenes in batches of one frame: each batch recomputes the identity and its scene source, with the same result', () => {
+    const seed = freshSeed('story reference scenes in batches');
+    const { story: scenes, cached } = scenesStory(seed);
+    expect(bits(run(scenes, { lockstep: { framesPerBatch: 1 } }))).toEqual(bits(cached));
+  });
 });
 
 describe('CharaConsist story reference', { timeout: STORY_TIMEOUT }, () => {

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/engine/errors';
-import { planClipCheckpoint } from '../../src/engine/models/clip/checkpoint';
-import { clipTensorShapes, type ClipConfig } from '../../src/engine/models/clip/config';
+import { bytesSource } from '../../src/engine/formats/byte-source';
+import { readSafetensors } from '../../src/engine/formats/safetensors';
+import { encodeSafetensors } from '../../src/engine/formats/safetensors-writer';
+import { planClipCheckpoint, planClipFile } from '../../src/engine/models/clip/checkpoint';
+import { CLIP_TOKENIZER_VOCABULARY, clipTensorShapes, type ClipConfig } from '../../src/engine/models/clip/config';
 import { canonicalClipName } from '../../src/engine/models/clip/names';
 import { clipVectorLayout } from '../../src/engine/models/clip/weights';
 import type { FileTensor } from '../../src/engine/models/model-file';
+import { concatParts } from './format-fixtures';
+import { clipFiles } from './tokenizer-inputs';
 
 /** CLIP ViT-L/14's text encoder (spec/flux.md §4.2). */
 const CLIP_L: ClipConfig = { hidden: 768, heads: 12, headDim: 64, layers: 12, mlp: 3072, vocab: 49408, positions: 77, eps: 1e-5 };
@@ -45,11 +50,34 @@ describe('planClipCheckpoint', () => {
     expect(() => planClipCheckpoint('tiny.safetensors', file(tiny))).toThrowError(expect.objectContaining({ code: 'model-file', message: expect.stringMatching(/hidden size 96 does not split into heads of 64/) }));
   });
 
+  it("refuses a position table other than the tokenizer's 77 positions, and a token table without its ids", () => {
+    expect(() => planClipCheckpoint('long.safetensors', file({ ...CLIP_L, positions: 248 }))).toThrowError(
+      expect.objectContaining({ code: 'model-file', message: expect.stringMatching(/the position table has 248 positions, but the tokenizer gives CLIP 77/) }),
+    );
+    expect(() => planClipCheckpoint('short.safetensors', file({ ...CLIP_L, positions: 76 }))).toThrowError(/76 positions/);
+    expect(() => planClipCheckpoint('small.safetensors', file({ ...CLIP_L, vocab: 49407 }))).toThrowError(/the token table has 49407 rows, but the tokenizer gives ids up to 49407/);
+    const flat = file(CLIP_L).map((tensor) => (tensor.name.endsWith('position_embedding.weight') ? { ...tensor, shape: [77 * 768] } : tensor));
+    expect(() => planClipCheckpoint('flat.safetensors', flat)).toThrowError(/position_embedding\.weight has shape \[59136\]; a CLIP text encoder needs 2 dimensions/);
+  });
+
   it('refuses quantized LayerNorm parameters and missing tensors', () => {
     const quantized = file(CLIP_L).map((tensor) => (tensor.name.endsWith('layers.4.layer_norm1.weight') ? { ...tensor, type: 'Q8_0' as const } : tensor));
     expect(() => planClipCheckpoint('a.safetensors', quantized)).toThrowError(EngineError);
     const missing = file(CLIP_L).filter((tensor) => !tensor.name.endsWith('layers.7.mlp.fc2.bias'));
     expect(() => planClipCheckpoint('b.safetensors', missing)).toThrowError(/layers\.7\.mlp\.fc2\.bias is missing/);
+  });
+});
+
+describe('CLIP files against the tokenizer', () => {
+  it("knows the shipped tokenizer's vocabulary: one past its largest id", () => {
+    expect(CLIP_TOKENIZER_VOCABULARY).toBe(Math.max(...Object.values(clipFiles.vocab)) + 1);
+  });
+
+  it('refuses a num_attention_heads in the metadata that is not a number of heads', async () => {
+    for (const heads of ['twelve', '0', '-3', '1e3', '']) {
+      const file = await readSafetensors(bytesSource(concatParts(encodeSafetensors([], { num_attention_heads: heads })), 'clip.safetensors'));
+      expect(() => planClipFile(file)).toThrowError(expect.objectContaining({ code: 'model-file', message: expect.stringContaining(`num_attention_heads is ${JSON.stringify(heads)}, not a number of heads`) }));
+    }
   });
 });
 

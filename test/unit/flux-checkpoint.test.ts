@@ -87,6 +87,12 @@ describe('planFluxCheckpoint', () => {
     ['a wrong shape', (f) => f.map((t) => (t.name === 'txt_in.bias' ? { ...t, shape: [255] } : t)), /txt_in\.bias has shape \[255\]/],
     ['a duplicate', (f) => [...f, { ...f[0], name: `model.diffusion_model.${f[0].name}` }], /appears twice/],
     ['no img_in', (f) => f.filter((t) => !t.name.startsWith('img_in')), /img_in\.weight is missing/],
+    ['latents of 32 channels', () => bflFile({ ...TINY, inChannels: 32 }), /img_in reads 32 channels per token; FLUX\.1 latents have 64/],
+    ['a width that is not whole heads', () => bflFile({ ...TINY, hidden: 320 }), /hidden size 320 is not a whole number of heads of 128/],
+    ['a K-quant matrix', (f) => f.map((t) => (t.name === 'single_blocks.2.linear1.weight' ? { ...t, type: 'Q4_K' as const } : t)), /single_blocks\.2\.linear1\.weight is Q4_K, a K-quant, which this app does not compute on/],
+    ['a 1-D img_in', (f) => f.map((t) => (t.name === 'img_in.weight' ? { ...t, shape: [256] } : t)), /img_in\.weight has shape \[256\]; a FLUX\.1 transformer needs 2 dimensions/],
+    ['a zero-size dimension', (f) => f.map((t) => (t.name === 'txt_in.weight' ? { ...t, shape: [256, 0] } : t)), /txt_in\.weight has shape \[256, 0\]/],
+    ['a tensor without dimensions', (f) => f.map((t) => (t.name === 'final_layer.linear.bias' ? { ...t, shape: [] } : t)), /final_layer\.linear\.bias has no dimensions/],
   ];
   it.each(failures)('refuses %s with a model-file error', (_, corrupt, message) => {
     const error = (() => {
@@ -99,6 +105,7 @@ describe('planFluxCheckpoint', () => {
     expect(error).toBeInstanceOf(EngineError);
     expect((error as EngineError).code).toBe('model-file');
     expect((error as EngineError).message).toMatch(message);
+    expect((error as EngineError).message).not.toMatch(/undefined|NaN|\[object/);
   });
 
   it('refuses a diffusers checkpoint with a missing part', () => {

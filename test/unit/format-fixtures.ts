@@ -131,6 +131,7 @@ export async function expectEngineError(work: Promise<unknown>, message: RegExp,
   const engineError = error as EngineError;
   expect(engineError.code).toBe(code);
   expect(engineError.message).toMatch(message);
+  expect(engineError.message).not.toMatch(/undefined|NaN|\[object/);
   expect(engineError.action.length).toBeGreaterThan(20);
   return engineError;
 }

@@ -316,6 +316,7 @@ const MALFORMED: [string, () => Uint8Array, RegExp][] = [
   ['overflowing element count', () => rawGguf({ tensors: [{ ...q8('w'), ne: [2 ** 32, 2 ** 32] }] }), /has 18446744073709551616 elements/],
   ['unknown ggml type', () => rawGguf({ tensors: [{ ...q8('w'), type: 99 }] }), /"w"\): unknown ggml type 99/],
   ['ne0 not whole blocks', () => rawGguf({ tensors: [{ ...q8('w'), ne: [48, 2] }] }), /ne\[0\] = 48 is not a multiple of the Q8_0 block size 32/],
+  ['a quantized tensor without dimensions', () => rawGguf({ tensors: [{ ...q8('w'), ne: [] }] }), /"w"\): a tensor without dimensions \(one value\) is not a multiple of the Q8_0 block size 32/],
   ['empty tensor name', () => rawGguf({ tensors: [q8('')] }), /tensor info 0 \(""\): the tensor name is empty/],
   ['duplicate tensor names', () => rawGguf({ tensors: [q8('w'), q8('w', 96)] }), /tensor info 1 \("w"\): an earlier tensor has the same name/],
   ['offset not aligned', () => rawGguf({ tensors: [q8('w', 16)] }), /"w"\): the offset 16 is not a multiple of the alignment 32/],

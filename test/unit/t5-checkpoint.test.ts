@@ -3,8 +3,9 @@ import { EngineError } from '../../src/engine/errors';
 import type { GgmlTypeName } from '../../src/engine/formats/ggml-types';
 import type { FileTensor } from '../../src/engine/models/model-file';
 import { planT5Checkpoint } from '../../src/engine/models/t5/checkpoint';
-import { t5TensorShapes, type T5Config } from '../../src/engine/models/t5/config';
+import { T5_TOKENIZER_VOCABULARY, t5TensorShapes, type T5Config } from '../../src/engine/models/t5/config';
 import { canonicalT5Name, huggingFaceT5Name } from '../../src/engine/models/t5/names';
+import { t5Files } from './tokenizer-inputs';
 
 /** T5 v1.1 XXL (spec/flux.md §4.1). */
 const XXL: T5Config = { dModel: 4096, heads: 64, dKv: 64, dFf: 10240, layers: 24, vocab: 32128, buckets: 32, maxDistance: 128, eps: 1e-6 };
@@ -24,8 +25,16 @@ function expectModelFileError(plan: () => unknown, message: RegExp): EngineError
   expect(caught).toBeInstanceOf(EngineError);
   expect((caught as EngineError).code).toBe('model-file');
   expect((caught as EngineError).message).toMatch(message);
+  expect((caught as EngineError).message).not.toMatch(/undefined|NaN|\[object/);
   return caught as EngineError;
 }
+
+describe('T5 files against the tokenizer', () => {
+  it("knows the shipped tokenizer's vocabulary: one past its largest id, added tokens included", () => {
+    const added = (t5Files.tokenizer as unknown as { added_tokens: { id: number }[] }).added_tokens.map((token) => token.id);
+    expect(T5_TOKENIZER_VOCABULARY).toBe(Math.max(t5Files.tokenizer.model.vocab.length - 1, ...added) + 1);
+  });
+});
 
 describe('T5 tensor names', () => {
   it.each([
@@ -88,5 +97,7 @@ describe('planT5Checkpoint', () => {
     const misshapen = ggufFile(XXL).map((tensor) => (tensor.name === 'enc.blk.2.attn_o.weight' ? { ...tensor, shape: [4096, 4095] } : tensor));
     expectModelFileError(() => planT5Checkpoint('d.gguf', misshapen), /enc\.blk\.2\.attn_o\.weight has shape \[4096, 4095\], expected \[4096, 4096\]/);
     expectModelFileError(() => planT5Checkpoint('flux.gguf', [{ name: 'img_in.weight', shape: [3072, 64], type: 'F16' }]), /token_embd\.weight is missing, so this is not a T5 encoder/);
+    expectModelFileError(() => planT5Checkpoint('small-vocabulary.gguf', ggufFile({ ...XXL, vocab: 32000 })), /the token table has 32000 rows, but the tokenizer gives ids up to 32099/);
+    expectModelFileError(() => planT5Checkpoint('no-buckets.gguf', ggufFile({ ...XXL, buckets: 0 })), /attn_rel_b\.weight has shape \[0, 64\]/);
   });
 });

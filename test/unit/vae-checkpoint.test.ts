@@ -71,6 +71,7 @@ describe('VAE checkpoint plan', () => {
       expect(error).toBeInstanceOf(EngineError);
       expect((error as EngineError).code).toBe('model-file');
       expect((error as EngineError).message).toMatch(message);
+      expect((error as EngineError).message).not.toMatch(/undefined|NaN|\[object/);
     });
 
   refused('a missing tensor', bflFile(TINY).filter((t) => t.name !== 'decoder.up.1.block.1.norm2.bias'), /decoder\.up\.1\.block\.1\.norm2\.bias is missing/);
@@ -78,6 +79,9 @@ describe('VAE checkpoint plan', () => {
   refused('quantized weights', bflFile(TINY, 'Q8_0'), /Q8_0/);
   refused('q, k and v of different types', bflFile(TINY).map((t) => (t.name === 'decoder.mid.attn_1.k.weight' ? { ...t, type: 'F16' as const } : t)), /q, k and v/);
   refused('channels that do not split into 32 groups', bflFile({ ...TINY, channels: 48 }), /48 channels/);
+  refused('a decoder of 4 latent channels', bflFile({ ...TINY, zChannels: 4 }), /reads 4 latent channels and writes 3; FLUX\.1's reads 16 and writes 3/);
+  refused('a decoder writing 4 channels', bflFile({ ...TINY, outChannels: 4 }), /writes 4; FLUX\.1's reads 16 and writes 3/);
+  refused('a conv_out without channels', bflFile(TINY).map((t) => (t.name === 'decoder.conv_out.weight' ? { ...t, shape: [3] } : t)), /conv_out\.weight has shape \[3\]; a FLUX\.1 VAE needs 2 dimensions/);
   refused('a file without a decoder', [{ name: 'encoder.conv_in.weight', shape: [128, 3, 3, 3], type: 'F32' }], /decoder\.conv_out\.weight is missing/);
 });
 

@@ -6,7 +6,7 @@
 import { EngineError } from '../../src/engine/errors';
 import type { Recorder } from '../../src/engine/gpu/recorder';
 import type { GpuRuntime } from '../../src/engine/gpu/runtime';
-import { AttentionOp, type AttentionArgs, type AttentionTile, type RowReduction } from '../../src/engine/ops/attention';
+import { AttentionOp, type AttentionArgs, type AttentionOptions, type AttentionTile, type RowReduction } from '../../src/engine/ops/attention';
 import { dense } from '../../src/engine/ops/view';
 import { BenchBuffers } from './bench-buffers';
 import { logged, skippedRow } from './case-rows';
@@ -27,16 +27,13 @@ export interface AttentionShape {
   extras: number;
 }
 
-interface Configuration {
-  tile: AttentionTile;
-  rowReduction: RowReduction;
-  rowThreads: number;
-}
+type Configuration = Omit<AttentionOptions, 'headDim'> & { tile: AttentionTile; rowReduction: RowReduction; rowThreads: number };
 
 /** The plainest configuration: rows of 8 lanes reduced through workgroup memory. */
 const BASELINE: Configuration = { tile: 'small', rowReduction: 'workgroup', rowThreads: 8 };
 /** What AttentionOp runs when given no options. */
 const DEFAULT: Configuration = { tile: 'small', rowReduction: 'workgroup', rowThreads: 16 };
+const GENERATED = { source: 'generated' } as const;
 const CONFIGURATIONS: Configuration[] = [
   DEFAULT,
   { tile: 'small', rowReduction: 'subgroup', rowThreads: 16 },
@@ -44,6 +41,20 @@ const CONFIGURATIONS: Configuration[] = [
   { tile: 'small', rowReduction: 'workgroup', rowThreads: 32 },
   { tile: 'large', rowReduction: 'workgroup', rowThreads: 8 },
   { tile: 'large', rowReduction: 'subgroup', rowThreads: 8 },
+  // The generated kernel (registers unrolled): the default's shape, then larger query tiles and
+  // other q/k/v staging.
+  { ...GENERATED, ...DEFAULT },
+  { ...GENERATED, ...DEFAULT, prefetch: true },
+  { ...GENERATED, ...DEFAULT, prefetch: true, dimChunk: 64 },
+  { ...GENERATED, tile: 'wide', rowReduction: 'workgroup', rowThreads: 16, prefetch: true },
+  { ...GENERATED, tile: 'wide', rowReduction: 'subgroup', rowThreads: 16, prefetch: true },
+  { ...GENERATED, tile: 'deep', rowReduction: 'workgroup', rowThreads: 16, prefetch: true },
+  { ...GENERATED, tile: 'large', rowReduction: 'workgroup', rowThreads: 16, prefetch: true },
+  { ...GENERATED, tile: 'large', rowReduction: 'subgroup', rowThreads: 16, prefetch: true },
+  // f16 operands in workgroup memory (adapters with shader-f16)
+  { ...GENERATED, ...DEFAULT, prefetch: true, operands: 'f16' },
+  { ...GENERATED, tile: 'wide', rowReduction: 'workgroup', rowThreads: 16, prefetch: true, operands: 'f16' },
+  { ...GENERATED, tile: 'large', rowReduction: 'workgroup', rowThreads: 16, prefetch: true, operands: 'f16', dimChunk: 64 },
 ];
 /** Queries per workgroup of the small tile (the large tile has more, so fewer workgroups). */
 const SMALLEST_QUERY_TILE = 32;
@@ -175,6 +186,7 @@ async function submit(gpu: GpuRuntime, label: string, record: (rec: Recorder) =>
 }
 
 function describe(configuration: Configuration): string {
-  const { tile, rowReduction, rowThreads } = configuration;
-  return `${configuration === DEFAULT ? 'default: ' : ''}${tile} tile, rows of ${rowThreads}, ${rowReduction} reductions`;
+  const { tile, rowReduction, rowThreads, source, dimChunk, prefetch, operands } = configuration;
+  const generated = source === 'generated' ? [`${dimChunk ?? 32} dims per chunk`, ...(prefetch ? ['prefetch'] : []), `${operands ?? 'f32'} operands`] : [];
+  return `${configuration === DEFAULT ? 'default: ' : ''}${source === 'generated' ? 'generated, ' : ''}${[`${tile} tile`, `rows of ${rowThreads}`, `${rowReduction} reductions`, ...generated].join(', ')}`;
 }

@@ -68,8 +68,18 @@ export const characonsistSuite: BenchSuite = {
     const transformer = await FluxTransformer.create(gpu, weights);
     gpu.memory.resetPeak();
     const started = performance.now();
-    const result = await runStory(gpu, transformer, story, { onProgress: ({ pass, step }) => step === 0 && options.log(`pass ${pass + 1}`) });
+    const stages: string[] = [];
+    const result = await runStory(gpu, transformer, story, {
+      onProgress: ({ pass, passIndex, passes, done }) => {
+        if (done > 0) return;
+        stages[passIndex] = pass.stage;
+        options.log(`pass ${passIndex + 1}/${passes}: ${pass.stage}, ${pass.tracks.length} tracks`);
+      },
+    });
     const storyMs = performance.now() - started;
+    const stageMs = new Map<string, number>();
+    result.passMs.forEach((ms, i) => stageMs.set(stages[i], (stageMs.get(stages[i]) ?? 0) + ms));
+    options.log(`story by stage: ${[...stageMs].map(([stage, ms]) => `${stage} ${ms.toFixed(0)} ms`).join(', ')}`);
     const plainMs = await plainImages(gpu, transformer, story);
     const plainPasses = (FRAMES + 1) * steps;
     const stepFlops = fluxStepFlops(config, { textTokens, rows: grid, cols: grid });

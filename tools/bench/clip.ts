@@ -16,8 +16,8 @@ import type { BenchRow } from './table';
 const TYPE: LinearWeightType = 'F16';
 const TOKENS = 77;
 
-const CLIP_L: ClipConfig = { hidden: 768, heads: 12, headDim: 64, layers: 12, mlp: 3072, vocab: 49408, positions: 77, eps: 1e-5 };
-const QUICK: ClipConfig = { ...CLIP_L, hidden: 128, heads: 2, layers: 1, mlp: 256 };
+export const CLIP_L: ClipConfig = { hidden: 768, heads: 12, headDim: 64, layers: 12, mlp: 3072, vocab: 49408, positions: 77, eps: 1e-5 };
+export const QUICK: ClipConfig = { ...CLIP_L, hidden: 128, heads: 2, layers: 1, mlp: 256 };
 
 /** Multiply-adds × 2: the projections and MLP, and q·kᵀ and p·v under the causal mask (about half of them). */
 function clipFlops({ hidden, mlp, layers }: ClipConfig, tokens: number): number {
@@ -30,7 +30,7 @@ function clipBytes({ hidden, mlp, layers }: ClipConfig, tokens: number): number 
   return layers * (stored(4 * hidden, hidden) + stored(mlp, hidden) + stored(hidden, mlp)) + stored(tokens, hidden) + 4 * (tokens + hidden);
 }
 
-async function randomClipWeights(buffers: BenchBuffers, config: ClipConfig): Promise<ClipWeights> {
+export async function randomClipWeights(buffers: BenchBuffers, config: ClipConfig): Promise<ClipWeights> {
   const { hidden, mlp } = config;
   const matrix = (label: string, rows: number, cols: number, magnitude = 1 / Math.sqrt(cols)) => buffers.weight(`CLIP ${label}`, TYPE, rows, cols, magnitude);
   const tokenEmbedding = await matrix('token embedding', config.vocab, hidden, 1);

@@ -57,6 +57,13 @@ export const kernelsSuite: BenchSuite = {
   run: (gpu, options) => runKernelBenchmarks(gpu, options, options.quick ? QUICK_SHAPES : FULL_SHAPES),
 };
 
+/** The linear layers alone (every variant; the f16 one where the adapter has shader-f16). */
+export const linearSuite: BenchSuite = {
+  name: 'linear',
+  description: 'linear layers (Q4_0, Q8_0, F16) at FLUX sizes with every variant the adapter runs, against the baseline kernel',
+  run: (gpu, options) => benchLinear(gpu, options, (options.quick ? QUICK_SHAPES : FULL_SHAPES).linear),
+};
+
 /** Attention alone (tuning its tiles without the linear layers' minutes). */
 export const attentionSuite: BenchSuite = {
   name: 'attention',

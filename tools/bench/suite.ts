@@ -8,6 +8,10 @@ import type { TimingOptions } from './timing';
 export interface BenchOptions {
   /** Shrunk shapes (and depths) so the run finishes on a software adapter. */
   quick: boolean;
+  /** Also profile one run per case and print where its GPU time goes (suites that support it). */
+  profile?: boolean;
+  /** Leave out the plain baseline where it is only a reference point and slow (the FLUX step's baseline kernels). */
+  skipBaseline?: boolean;
   timing: TimingOptions;
   /** Prints a progress line per measurement. */
   log: (line: string) => void;

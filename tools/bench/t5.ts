@@ -16,9 +16,9 @@ import type { BenchRow } from './table';
 
 const TYPE: LinearWeightType = 'Q8_0';
 
-const XXL: T5Config = { dModel: 4096, heads: 64, dKv: 64, dFf: 10240, layers: 24, vocab: 32128, buckets: 32, maxDistance: 128, eps: 1e-6 };
+export const XXL: T5Config = { dModel: 4096, heads: 64, dKv: 64, dFf: 10240, layers: 24, vocab: 32128, buckets: 32, maxDistance: 128, eps: 1e-6 };
 const FULL = { config: XXL, tokens: 512 };
-const QUICK = { config: { ...XXL, dModel: 128, heads: 2, dFf: 256, layers: 2 }, tokens: 32 };
+export const QUICK = { config: { ...XXL, dModel: 128, heads: 2, dFf: 256, layers: 2 }, tokens: 32 };
 
 /** Multiply-adds × 2: the projections and feed-forward, and q·kᵀ and p·v of every head. */
 function t5Flops({ dModel, heads, dKv, dFf, layers }: T5Config, tokens: number): number {
@@ -33,7 +33,7 @@ function t5Bytes({ dModel, heads, dKv, dFf, layers }: T5Config, tokens: number):
   return layers * (stored(4 * inner, dModel) + stored(3 * dFf, dModel)) + stored(tokens, dModel) + 4 * tokens * (1 + dModel);
 }
 
-async function randomT5Weights(buffers: BenchBuffers, config: T5Config): Promise<T5Weights> {
+export async function randomT5Weights(buffers: BenchBuffers, config: T5Config): Promise<T5Weights> {
   const { dModel, dFf } = config;
   const inner = config.heads * config.dKv;
   const matrix = (label: string, rows: number, cols: number, magnitude = 1 / Math.sqrt(cols)) => buffers.weight(`T5 ${label}`, TYPE, rows, cols, magnitude);

@@ -30,8 +30,9 @@ export function printTable(rows: readonly BenchRow[]): void {
     row.name,
     row.kernel,
     measured(row, row.ms.toFixed(3)),
-    measured(row, tflops(row).toFixed(2)),
-    measured(row, gbps(row).toFixed(1)),
+    // Rows without a count (a timeline's non-arithmetic families) show no rate.
+    row.flops ? measured(row, tflops(row).toFixed(2)) : '',
+    row.bytes ? measured(row, gbps(row).toFixed(1)) : '',
     row.baseline?.kernel ?? '',
     row.baseline ? row.baseline.ms.toFixed(3) : '',
     row.baseline ? tflops({ flops: row.flops, ms: row.baseline.ms }).toFixed(2) : '',

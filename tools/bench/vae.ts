@@ -28,7 +28,7 @@ const FULL_CASES: VaeCase[] = [
   { config: FLUX_VAE_DECODER, grid: { rows: 64, cols: 64 } },
 ];
 /** The real topology (4 levels, upsampling, shortcut-free blocks, attention) at 32 channels throughout, on a 16x16 image. */
-const QUICK_CASES: VaeCase[] = [{ config: { ...FLUX_VAE_DECODER, channels: 32, channelMultipliers: [1, 1, 1, 1], blocksPerLevel: 1 }, grid: { rows: 1, cols: 1 } }];
+export const QUICK_CASES: VaeCase[] = [{ config: { ...FLUX_VAE_DECODER, channels: 32, channelMultipliers: [1, 1, 1, 1], blocksPerLevel: 1 }, grid: { rows: 1, cols: 1 } }];
 
 const TILES: { tiles: ConvTiles; kernel: string }[] = [
   { tiles: 'auto', kernel: 'conv auto tiles (128x128, 64x64, 128x16)' },
@@ -36,7 +36,7 @@ const TILES: { tiles: ConvTiles; kernel: string }[] = [
 ];
 
 /** Random F16 conv weights of std 1/sqrt(fan-in) (uniform), filled on the GPU; GroupNorm gammas 1, small biases. */
-function randomSource(gpu: GpuRuntime, config: VaeDecoderConfig): VaeWeightSource {
+export function randomSource(gpu: GpuRuntime, config: VaeDecoderConfig): VaeWeightSource {
   let seed = 1;
   return {
     conv: async (spec) => {

@@ -25,6 +25,41 @@ export const TINY_STORY_FLUX: FluxConfig = { ...TINY_FLUX, doubleBlocks: 1, sing
 
 export const TINY_SEED = 20250711;
 
+/**
+ * The RoPE frequency pairs the legible story model's image queries use: pair k of an axis turns by
+ * 10000^(-2k/56) rad per token (k = 1: 0.72 rad along rows; k = 2: 0.52 rad along columns).
+ */
+const LEGIBLE_QUERY_PAIRS = { row: 1, col: 2 };
+/** The query norm's scale: text-attention logits of about +-40, so each image token reads mostly one prompt token. */
+const LEGIBLE_QUERY_SCALE = 4;
+
+/**
+ * The tiny story model with single blocks that read the prompt legibly, so that prompt-level
+ * stories get the foreground masks and point matches the studio shows (random weights give
+ * speckled text attention, which the 3x3 erosion wipes out). Every single block's image query is
+ * one fixed vector (linear1's query rows zero, its bias set) in one row and one column frequency
+ * pair of RoPE: rotated by each token's position, it sweeps smoothly over the grid, so
+ * neighbouring tokens attend to the same prompt token, and the mask is made of regions, each
+ * foreground or background by the span of the prompt token that wins it. Keys and values stay
+ * random: the attention outputs of tokens that read the same words are alike, which is what
+ * point matching measures. Which regions win is decided by the prompt: test/e2e/stories.ts holds
+ * a story checked to give mixed masks and valid matches.
+ */
+export function tinyLegibleStoryTensors(config: FluxConfig = TINY_STORY_FLUX): Tensors {
+  const tensors = tinyFluxTensors(config);
+  const [timeAxis, rowAxis] = config.axesDim;
+  const queryDims = [timeAxis + 2 * LEGIBLE_QUERY_PAIRS.row, timeAxis + rowAxis + 2 * LEGIBLE_QUERY_PAIRS.col];
+  for (let n = 0; n < config.singleBlocks; n++) {
+    const block = (name: string) => tensors.get(`single_blocks.${n}.${name}`)!.values;
+    const queryRows = config.hidden;
+    block('linear1.weight').fill(0, 0, queryRows * config.hidden);
+    const bias = block('linear1.bias').fill(0, 0, queryRows);
+    for (let head = 0; head < config.heads; head++) for (const dim of queryDims) bias[head * config.headDim + dim] = 1;
+    block('norm.query_norm.scale').fill(LEGIBLE_QUERY_SCALE);
+  }
+  return tensors;
+}
+
 /** Tensors under these prefixes are never quantized by city96's converter (spec/flux.md §5.2). */
 const UNQUANTIZED_PREFIXES = ['img_in.', 'txt_in.', 'time_in.', 'vector_in.', 'guidance_in.', 'final_layer.'];
 

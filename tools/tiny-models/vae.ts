@@ -12,6 +12,13 @@ import { randomTensor, type Init } from './weights';
 
 export const TINY_VAE: VaeDecoderConfig = { channels: 32, channelMultipliers: [1, 2, 4, 4], blocksPerLevel: 3, zChannels: 16, outChannels: 3 };
 
+/**
+ * A cheaper decoder for whole-story tests (the e2e model files), where decoding dominates on a
+ * software adapter: the same levels, upsamplings, mid-block attention and GroupNorms, with one
+ * ResnetBlock per level and 32 channels throughout (about 8x fewer multiply-adds than TINY_VAE).
+ */
+export const TINY_STORY_VAE: VaeDecoderConfig = { ...TINY_VAE, channelMultipliers: [1, 1, 1, 1], blocksPerLevel: 1 };
+
 export const TINY_VAE_SEED = 20250712;
 
 type FloatType = 'F32' | 'F16';

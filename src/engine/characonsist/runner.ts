@@ -2,15 +2,19 @@
 // block by block, all tracks of a pass through each block before the next block. Producers (the
 // identity, scene sources) leave their image keys, values and attention outputs of the current
 // block in a stash; the frames read them from there in the same block. Nothing is kept across
-// blocks or steps but the masks and matches.
+// blocks or steps but the masks and matches. Finished pictures are handed out after their pass,
+// before the next one starts, so a caller can decode and show them while the story goes on.
 
+import type { PictureKey } from '../../engine-api';
 import { invalidInput } from '../errors';
+import { checkFiniteValues } from '../request-checks';
 import type { Recorder } from '../gpu/recorder';
 import type { GpuRuntime } from '../gpu/runtime';
 import { FluxScratch, tokensOf } from '../models/flux/activations';
 import type { FluxConfig } from '../models/flux/config';
 import type { FluxTransformer, SingleBlockContext, SingleBlockHooks } from '../models/flux/transformer';
 import { AttentionOp, type AttentionExtras } from '../ops/attention';
+import { LatentPreviewOp } from '../ops/latent-preview';
 import { GatherRowsOp } from '../ops/layout';
 import { MaskCleanupOp } from '../ops/morphology';
 import { RopeOp } from '../ops/rope';
@@ -18,18 +22,26 @@ import { BestMatchOp, CosineSimilarityOp } from '../ops/similarity';
 import { ForegroundMaskOp, TextAttentionScoresOp } from '../ops/text-attention';
 import { TokenMergeOp } from '../ops/token-merge';
 import { dense, rows, type MatrixView } from '../ops/view';
-import { planPasses, sharesBackground, type Pass } from './plan';
+import {
+  allPictures, forwardPasses, officialForwardPasses, passLastStep, planPasses, planWork, sharesBackground, type Pass, type PictureRequest, type Track,
+} from './plan';
 import { stepFlags, type StepFlags } from './step-flags';
-import { backgroundSource, type StoryEvent, type TransformerStory } from './story';
+import { backgroundSource, type StoryEvent, type StoryImage, type TransformerStory } from './story';
 import { TrackState, type Matches } from './track-state';
 
-export interface FrameResult {
+export interface IdentityResult {
   /** final packed latents [rows * cols, 64] */
   latents: Float32Array;
   /** every step's latents (index 0 = noise), when requested */
   trajectory?: Float32Array[];
-  /** foreground mask after the full run's mask step, and after the pre-run's */
+  /** foreground mask at the mask step */
   mask: Uint8Array;
+}
+
+export interface FrameResult extends IdentityResult {
+  /** 0-based index of the frame in the story */
+  frame: number;
+  /** the full run's mask is `mask`; this is the pre-run's */
   preMask: Uint8Array;
   /** the full run's matches at the mask step */
   matches: Matches;
@@ -37,7 +49,9 @@ export interface FrameResult {
 }
 
 export interface StoryResult {
-  identity: { latents: Float32Array; trajectory?: Float32Array[]; mask: Uint8Array };
+  /** when the identity's picture was asked for */
+  identity?: IdentityResult;
+  /** the requested frames, in story order */
   frames: FrameResult[];
   events: StoryEvent[];
   /** transformer forward passes run, and what the official sequential run would have run */
@@ -49,10 +63,42 @@ export interface StoryResult {
   peakBytes: number;
 }
 
+export interface StoryProgress {
+  pass: Pass;
+  passIndex: number;
+  passes: number;
+  /** steps of this pass done, of its longest track's */
+  done: number;
+  steps: number;
+  /** the whole plan's transformer work in token-steps (a forward pass over T tokens counts T) */
+  work: { done: number; total: number };
+}
+
+export interface LatentPreview {
+  picture: PictureKey;
+  /** steps done */
+  step: number;
+  /** RGBA8 [2 rows, 2 cols, 4] */
+  rgba: Uint8Array;
+  rows: number;
+  cols: number;
+}
+
 export interface StoryOptions {
+  /** which pictures to make, and frames per batch; default every picture in one batch */
+  pictures?: PictureRequest;
   /** read every step's latents back (comparisons with other implementations) */
   keepTrajectories?: boolean;
-  onProgress?: (progress: { pass: number; passes: number; step: number; steps: number }) => void;
+  /** at the start of every pass and after every step */
+  onProgress?: (progress: StoryProgress) => void;
+  /** a picture's latents as colours every `every` steps (the identity's own pass, the requested frames' runs) */
+  preview?: { every: number; onPreview: (preview: LatentPreview) => void };
+  /** a requested picture's mask as soon as its run passed the mask step */
+  onMask?: (mask: { picture: PictureKey; run: 'pre' | 'full'; mask: Uint8Array }) => void;
+  /** finished pictures, right after their pass (awaited: the next pass waits) */
+  onIdentity?: (identity: IdentityResult) => Promise<void> | void;
+  /** `events`: the story's events so far, which include all of this frame's */
+  onFrame?: (frame: FrameResult, events: readonly StoryEvent[]) => Promise<void> | void;
 }
 
 /** Image keys, values and attention outputs [imageTokens, hidden] a producer leaves for the frames. */
@@ -62,6 +108,8 @@ interface Stash {
   attention: MatrixView;
   imageTokens: number;
 }
+
+const opsByDevice = new WeakMap<GpuRuntime, Map<number, Promise<CharaConsistOps>>>();
 
 class CharaConsistOps {
   private constructor(
@@ -74,9 +122,27 @@ class CharaConsistOps {
     readonly gather: GatherRowsOp,
     readonly rope: RopeOp,
     readonly attention: AttentionOp,
+    readonly preview: LatentPreviewOp,
   ) {}
 
-  static async create(gpu: GpuRuntime, config: FluxConfig): Promise<CharaConsistOps> {
+  /**
+   * One set per device and head size, kept across stories: the ops' scratch buffers (text-attention
+   * head mass, eroded masks, similarity norms) then serve every story instead of each story leaving
+   * its own behind.
+   */
+  static of(gpu: GpuRuntime, config: FluxConfig): Promise<CharaConsistOps> {
+    const byHeadDim = opsByDevice.get(gpu) ?? new Map<number, Promise<CharaConsistOps>>();
+    opsByDevice.set(gpu, byHeadDim);
+    let ops = byHeadDim.get(config.headDim);
+    if (!ops) {
+      ops = CharaConsistOps.create(gpu, config);
+      byHeadDim.set(config.headDim, ops);
+      ops.catch(() => byHeadDim.delete(config.headDim));
+    }
+    return ops;
+  }
+
+  private static async create(gpu: GpuRuntime, config: FluxConfig): Promise<CharaConsistOps> {
     return new CharaConsistOps(
       await TextAttentionScoresOp.create(gpu),
       await ForegroundMaskOp.create(gpu),
@@ -87,19 +153,28 @@ class CharaConsistOps {
       await GatherRowsOp.create(gpu),
       await RopeOp.create(gpu),
       await AttentionOp.create(gpu, { headDim: config.headDim }),
+      await LatentPreviewOp.create(gpu),
     );
   }
 }
 
 export async function runStory(gpu: GpuRuntime, transformer: FluxTransformer, story: TransformerStory, options: StoryOptions = {}): Promise<StoryResult> {
   checkStory(transformer.config, story);
-  const runner = await StoryRunner.create(gpu, transformer, story, options);
+  const pictures = options.pictures ?? allPictures(story);
+  checkPictures(story, pictures);
+  const passes = planPasses(story, pictures);
+  const runner = await StoryRunner.create(gpu, transformer, story, passes, options);
   try {
     return await runner.run();
   } finally {
     runner.release();
   }
 }
+
+const imageOf = (story: TransformerStory, track: Track): StoryImage => (track.kind === 'identity' ? story.identity : story.frames[track.frame]);
+
+/** A producer's stash key: the identity, or a scene source's full run. */
+const stashKey = (track: Track) => (track.kind === 'identity' ? 'identity' : `frame ${track.frame}`);
 
 class StoryRunner {
   /** each event once, although passes recompute the identity and the scene sources */
@@ -109,13 +184,17 @@ class StoryRunner {
   /** final full-run masks of the scene sources, by frame index */
   private readonly sourceMasks = new Map<number, Uint8Array>();
   private readonly preRuns = new Map<number, { mask: Uint8Array; matches: Matches }>();
-  private readonly frames = new Map<number, FrameResult>();
-  private identityResult: StoryResult['identity'] | undefined;
+  private identityResult: IdentityResult | undefined;
+  private readonly frames: FrameResult[] = [];
+  private readonly work: { done: number; total: number };
+  /** the GPU work submitted before the latest recording: awaited before the next one is recorded */
+  private previousSubmission: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly gpu: GpuRuntime,
     private readonly transformer: FluxTransformer,
     private readonly story: TransformerStory,
+    private readonly passes: readonly Pass[],
     private readonly options: StoryOptions,
     private readonly ops: CharaConsistOps,
     private readonly scratch: FluxScratch,
@@ -124,73 +203,104 @@ class StoryRunner {
     private readonly extraValues: MatrixView,
     private readonly stashes: Map<string, Stash>,
     private readonly buffers: GPUBuffer[],
-  ) {}
+  ) {
+    this.work = { done: 0, total: planWork(story, passes) };
+  }
 
-  static async create(gpu: GpuRuntime, transformer: FluxTransformer, story: TransformerStory, options: StoryOptions): Promise<StoryRunner> {
+  /** Buffers sized for the images the plan runs (the identity is in every pass). */
+  static async create(gpu: GpuRuntime, transformer: FluxTransformer, story: TransformerStory, passes: readonly Pass[], options: StoryOptions): Promise<StoryRunner> {
     const { config } = transformer;
-    const images = [story.identity, ...story.frames];
-    const maxTokens = Math.max(...images.map((image) => tokensOf({ textTokens: image.textTokens, rows: image.rows, cols: image.cols })));
+    const tracks = passes.flatMap((pass) => pass.tracks.map((planned) => planned.track));
+    const images = [story.identity, ...tracks.map((track) => imageOf(story, track))];
+    const maxTokens = Math.max(...images.map(tokensOf));
     const maxImageTokens = Math.max(...images.map((image) => image.rows * image.cols));
     const matrix = (label: string, rowCount: number) => gpu.memory.allocate(`characonsist ${label} [${rowCount}, ${config.hidden}]`, 4 * rowCount * config.hidden);
-    const [extraKeys, extraValues] = await Promise.all([matrix('extra keys', 2 * maxImageTokens), matrix('extra values', 2 * maxImageTokens)]);
-    const producers = [{ key: 'identity', image: story.identity }, ...story.frames.flatMap((frame, index) => (frame.updateBg ? [{ key: `frame ${index}`, image: frame }] : []))];
+    const buffers: GPUBuffer[] = [];
     const stashes = new Map<string, Stash>();
-    const buffers = [extraKeys, extraValues];
-    for (const { key, image } of producers) {
-      const imageTokens = image.rows * image.cols;
-      const [keys, values, attention] = await Promise.all(['keys', 'values', 'attention'].map((what) => matrix(`${key} ${what}`, imageTokens)));
-      buffers.push(keys, values, attention);
-      stashes.set(key, { keys: dense(keys, config.hidden), values: dense(values, config.hidden), attention: dense(attention, config.hidden), imageTokens });
+    let scratch: FluxScratch | undefined;
+    try {
+      buffers.push(await matrix('extra keys', 2 * maxImageTokens), await matrix('extra values', 2 * maxImageTokens));
+      const producers = new Map<string, StoryImage>([['identity', story.identity]]);
+      for (const track of tracks) if (track.kind === 'frame' && track.run === 'full' && story.frames[track.frame].updateBg) producers.set(stashKey(track), imageOf(story, track));
+      for (const [key, image] of producers) {
+        const imageTokens = image.rows * image.cols;
+        const [keys, values, attention] = [await matrix(`${key} keys`, imageTokens), await matrix(`${key} values`, imageTokens), await matrix(`${key} attention`, imageTokens)];
+        buffers.push(keys, values, attention);
+        stashes.set(key, { keys: dense(keys, config.hidden), values: dense(values, config.hidden), attention: dense(attention, config.hidden), imageTokens });
+      }
+      scratch = await FluxScratch.create(gpu, config, maxTokens);
+      return new StoryRunner(
+        gpu, transformer, story, passes, options, await CharaConsistOps.of(gpu, config), scratch,
+        dense(buffers[0], config.hidden), dense(buffers[1], config.hidden), stashes, buffers,
+      );
+    } catch (error) {
+      scratch?.release();
+      buffers.forEach((buffer) => gpu.memory.release(buffer));
+      throw error;
     }
-    return new StoryRunner(
-      gpu, transformer, story, options, await CharaConsistOps.create(gpu, config), await FluxScratch.create(gpu, config, maxTokens),
-      dense(extraKeys, config.hidden), dense(extraValues, config.hidden), stashes, buffers,
-    );
   }
 
   async run(): Promise<StoryResult> {
     this.gpu.memory.resetPeak();
     this.reportSizeMismatches();
-    const passes = planPasses(this.story);
     const passMs: number[] = [];
-    for (const [index, pass] of passes.entries()) {
+    for (const [index, pass] of this.passes.entries()) {
       const started = performance.now();
-      await this.runPass(pass, index, passes.length);
+      const finished = await this.runPass(pass, index);
       passMs.push(performance.now() - started);
+      await this.handOut(finished);
     }
     return {
-      identity: this.identityResult!,
-      frames: this.story.frames.map((_, index) => this.frames.get(index)!),
+      identity: this.identityResult,
+      frames: this.frames.sort((a, b) => a.frame - b.frame),
       events: this.events,
-      forwardPasses: passes.reduce((total, pass) => total + pass.tracks.length * (pass.lastStep + 1), 0),
-      officialForwardPasses: this.story.schedule.steps + this.story.frames.length * (this.story.schedule.maskStep + 1 + this.story.schedule.steps),
+      forwardPasses: forwardPasses(this.passes),
+      officialForwardPasses: officialForwardPasses(this.story, this.passes),
       passMs,
       peakBytes: this.gpu.memory.peakBytes,
     };
   }
 
+  /** Frames of the plan whose background cannot be shared: another grid than their source's. */
   private reportSizeMismatches(): void {
-    this.story.frames.forEach((frame, index) => {
-      if (this.story.shareBg && !frame.updateBg && !sharesBackground(this.story, index)) this.report({ kind: 'background-size-mismatch', frame: index });
-    });
+    const frames = new Set(this.passes.flatMap((pass) => pass.tracks.flatMap(({ track }) => (track.kind === 'frame' ? [track.frame] : []))));
+    for (const index of [...frames].sort((a, b) => a - b)) {
+      if (this.story.shareBg && !this.story.frames[index].updateBg && !sharesBackground(this.story, index)) this.report({ kind: 'background-size-mismatch', frame: index });
+    }
   }
 
-  private async runPass(pass: Pass, passIndex: number, passCount: number): Promise<void> {
+  /** Runs a pass; returns the pictures it finished (handed out once its buffers are freed). */
+  private async runPass(pass: Pass, passIndex: number): Promise<(IdentityResult | FrameResult)[]> {
     const config = this.transformer.config;
-    const tracks = await Promise.all(pass.tracks.map((track, i) => TrackState.create(this.gpu, config, this.story, track, `pass ${passIndex} track ${i}`)));
+    const tracks: TrackState[] = [];
     try {
+      for (const [i, planned] of pass.tracks.entries()) tracks.push(await TrackState.create(this.gpu, config, this.story, planned, `pass ${passIndex} track ${i}`));
       for (const track of tracks) this.startTrack(track);
       const trajectories = tracks.map((track) => (this.options.keepTrajectories ? [track.image.noise.slice()] : undefined));
-      for (let step = 0; step <= pass.lastStep; step++) {
-        this.options.onProgress?.({ pass: passIndex, passes: passCount, step, steps: pass.lastStep + 1 });
-        const flags = tracks.map((track) => stepFlags(this.story, track.track, step));
-        await this.runStep(tracks, flags, step);
-        await this.afterStep(tracks, flags, step, trajectories);
+      const steps = passLastStep(pass) + 1;
+      for (let step = 0; step < steps; step++) {
+        this.progress(pass, passIndex, step);
+        const active = tracks.filter((track) => step <= track.lastStep);
+        const flags = active.map((track) => stepFlags(this.story, track.track, step));
+        await this.runStep(active, flags, step);
+        await this.afterStep(pass, active, flags, step, trajectories.filter((_, i) => step <= tracks[i].lastStep));
+        this.work.done += active.reduce((sum, track) => sum + tokensOf(track.image), 0);
       }
-      await this.collect(tracks, pass, trajectories);
+      this.progress(pass, passIndex, steps);
+      return await this.collect(pass, tracks, trajectories);
     } finally {
       tracks.forEach((track) => track.release());
     }
+  }
+
+  private progress(pass: Pass, passIndex: number, done: number): void {
+    this.options.onProgress?.({ pass, passIndex, passes: this.passes.length, done, steps: passLastStep(pass) + 1, work: { ...this.work } });
+  }
+
+  /** The picture a track makes, if it is one the caller asked for (not a recomputed producer). */
+  private pictureOf(pass: Pass, track: Track): PictureKey | undefined {
+    if (track.kind === 'identity') return pass.stage === 'identity' ? 'identity' : undefined;
+    return pass.frames.includes(track.frame) ? { frame: track.frame } : undefined;
   }
 
   /** Masks and matches a track starts with: those of its pre-run, for a full run. */
@@ -199,6 +309,11 @@ class StoryRunner {
       const pre = this.preRuns.get(track.track.frame)!;
       track.setMatches(pre.matches);
     }
+  }
+
+  /** A track moves on after a step's forward pass unless it was its last one and no picture needs x_N (pre-runs, producers cut short). */
+  private eulerAfter(track: TrackState, step: number): boolean {
+    return step < track.lastStep || track.lastStep === this.story.schedule.steps - 1;
   }
 
   private async runStep(tracks: TrackState[], flags: StepFlags[], step: number): Promise<void> {
@@ -231,7 +346,7 @@ class StoryRunner {
             blocks: config.singleBlocks, bestSimilarity: track.bestSimilarity, bestMatch: track.bestMatch,
           });
         }
-        if (!flags[i].last) this.transformer.eulerStep(rec, track.sample, track.timesteps[step + 1] - track.timesteps[step]);
+        if (this.eulerAfter(track, step)) this.transformer.eulerStep(rec, track.sample, track.timesteps[step + 1] - track.timesteps[step]);
       });
     });
   }
@@ -340,14 +455,32 @@ class StoryRunner {
     rec.copy(from.buffer, 4 * from.offset, to.buffer, 4 * to.offset, 4 * count * from.stride);
   }
 
-  /** Reads masks and matches back after the step, and records the trajectory. */
-  private async afterStep(tracks: TrackState[], flags: StepFlags[], step: number, trajectories: (Float32Array[] | undefined)[]): Promise<void> {
+  /** Reads masks and matches back after the step; records the trajectory; sends previews and masks of requested pictures. */
+  private async afterStep(pass: Pass, tracks: TrackState[], flags: StepFlags[], step: number, trajectories: (Float32Array[] | undefined)[]): Promise<void> {
     for (const [i, track] of tracks.entries()) {
-      if (!flags[i].last) track.sample.swapLatents();
+      const moved = this.eulerAfter(track, step);
+      if (moved) track.sample.swapLatents();
       if (flags[i].maskStats) this.updateMask(track, Uint8Array.from(await this.gpu.memory.readU32(track.cleanMask, track.imageTokens)), step);
       if (flags[i].matching) await this.updateMatches(track);
-      if (trajectories[i] && !flags[i].last) trajectories[i]!.push(await this.gpu.memory.readF32(track.sample.currentLatents.buffer));
+      if (trajectories[i] && moved) trajectories[i]!.push(await this.gpu.memory.readF32(track.sample.currentLatents.buffer));
+      const picture = this.pictureOf(pass, track.track);
+      if (!picture) continue;
+      if (step === this.story.schedule.maskStep) this.options.onMask?.({ picture, run: track.track.kind === 'frame' ? track.track.run : 'full', mask: this.maskOf(track) });
+      const preview = this.options.preview;
+      if (preview && preview.every > 0 && moved && (step + 1) % preview.every === 0) preview.onPreview({ picture, step: step + 1, ...(await this.preview(track)) });
     }
+  }
+
+  private maskOf(track: TrackState): Uint8Array {
+    return track.track.kind === 'identity' ? this.identityMask! : track.mask!;
+  }
+
+  /** The track's current latents as colours (a cheap projection, not the VAE). */
+  private async preview(track: TrackState): Promise<{ rgba: Uint8Array; rows: number; cols: number }> {
+    const grid = { rows: track.image.rows, cols: track.image.cols };
+    await this.record('latent preview', (rec) => this.ops.preview.record(rec, track.sample.currentLatents, grid, { buffer: track.preview, offset: 0 }));
+    const rgba = new Uint8Array(await this.gpu.memory.readback(track.preview, 4 * LatentPreviewOp.pixels(grid)));
+    return { rgba, ...grid };
   }
 
   private updateMask(track: TrackState, mask: Uint8Array, step: number): void {
@@ -373,23 +506,35 @@ class StoryRunner {
     if (track.track.kind === 'frame' && valid.length === 0) this.report({ kind: 'no-valid-match', frame: track.track.frame, run: track.track.run });
   }
 
-  /** Keeps what later passes and the result need: pre-run masks and matches, source masks, finished images. */
-  private async collect(tracks: TrackState[], pass: Pass, trajectories: (Float32Array[] | undefined)[]): Promise<void> {
-    const complete = pass.lastStep === this.story.schedule.steps - 1;
+  /** Keeps what later passes and the result need: pre-run masks and matches, source masks, finished pictures. */
+  private async collect(pass: Pass, tracks: TrackState[], trajectories: (Float32Array[] | undefined)[]): Promise<(IdentityResult | FrameResult)[]> {
+    const complete = (track: TrackState) => track.lastStep === this.story.schedule.steps - 1 && this.pictureOf(pass, track.track) !== undefined;
     const latents = (track: TrackState) => this.gpu.memory.readF32(track.sample.currentLatents.buffer);
+    const finished: (IdentityResult | FrameResult)[] = [];
     for (const [i, track] of tracks.entries()) {
       const kind = track.track;
       if (kind.kind === 'identity') {
-        if (complete) this.identityResult = { latents: await latents(track), trajectory: trajectories[i], mask: this.identityMask! };
+        if (complete(track)) finished.push((this.identityResult = { latents: await latents(track), trajectory: trajectories[i], mask: this.identityMask! }));
       } else if (kind.run === 'pre') {
         this.preRuns.set(kind.frame, { mask: track.mask!, matches: track.matches! });
       } else {
         if (this.story.frames[kind.frame].updateBg) this.sourceMasks.set(kind.frame, track.mask!);
         const pre = this.preRuns.get(kind.frame)!;
-        if (complete) {
-          this.frames.set(kind.frame, { latents: await latents(track), trajectory: trajectories[i], mask: track.mask!, preMask: pre.mask, matches: track.matches!, preMatches: pre.matches });
+        if (complete(track)) {
+          finished.push({ frame: kind.frame, latents: await latents(track), trajectory: trajectories[i], mask: track.mask!, preMask: pre.mask, matches: track.matches!, preMatches: pre.matches });
         }
       }
+    }
+    return finished;
+  }
+
+  /** Finished pictures to the caller, in story order (the identity first). */
+  private async handOut(finished: (IdentityResult | FrameResult)[]): Promise<void> {
+    const frames = finished.filter((result): result is FrameResult => 'frame' in result).sort((a, b) => a.frame - b.frame);
+    for (const result of finished) if (!('frame' in result)) await this.options.onIdentity?.(result);
+    for (const frame of frames) {
+      this.frames.push(frame);
+      await this.options.onFrame?.(frame, [...this.events]);
     }
   }
 
@@ -400,10 +545,19 @@ class StoryRunner {
     this.events.push(event);
   }
 
+  /**
+   * Records and submits one short piece of work (a block of every track, at most). At most two
+   * recordings are in flight: the next is recorded only once the one before the latest has run,
+   * so a cancel or a lost device stops the GPU within about one block instead of after every
+   * step the CPU could queue.
+   */
   private async record(label: string, fill: (rec: Recorder) => void): Promise<void> {
     const rec = this.gpu.recorder(label);
     fill(rec);
     await rec.submit();
+    const before = this.previousSubmission;
+    this.previousSubmission = this.gpu.idle();
+    await before;
   }
 
   release(): void {
@@ -429,5 +583,18 @@ function checkStory(config: FluxConfig, story: TransformerStory): void {
       !(image.bgLen >= 0 && image.bgLen <= image.realLen && image.realLen <= image.textTokens) && `token counts bgLen ${image.bgLen}, realLen ${image.realLen} do not fit ${image.textTokens} text tokens`,
     ].filter(Boolean);
     if (problems.length) throw invalidInput(`Story ${name}: ${problems.join('; ')}.`, 'Check the story inputs.');
+    checkFiniteValues(`Story ${name}: text embeddings`, image.text);
+    checkFiniteValues(`Story ${name}: pooled vector`, image.pooled);
+    checkFiniteValues(`Story ${name}: noise`, image.noise);
+  }
+}
+
+function checkPictures(story: TransformerStory, pictures: PictureRequest): void {
+  const count = story.frames.length;
+  if (!pictures.frames.every((frame) => Number.isInteger(frame) && frame >= 0 && frame < count) || !(Number.isInteger(pictures.framesPerBatch) && pictures.framesPerBatch >= 1)) {
+    throw invalidInput(
+      `Pictures to make: frames ${pictures.frames.join(', ')} in batches of ${pictures.framesPerBatch}, of a story of ${count} frames.`,
+      `Name frames from 0 to ${count - 1}, and at least one frame per batch.`,
+    );
   }
 }

@@ -22,8 +22,6 @@ export interface StepFlags {
   produceKeys: boolean;
   /** the identity keeps its attention outputs: all blocks at the mask step, even blocks at merge steps */
   produceAttention: boolean;
-  /** no Euler step after the forward pass (the pre-run ends with the mask step's forward) */
-  last: boolean;
 }
 
 export function stepFlags(story: TransformerStory, track: Track, step: number): StepFlags {
@@ -39,7 +37,6 @@ export function stepFlags(story: TransformerStory, track: Track, step: number): 
       merge: 0,
       produceKeys: attending,
       produceAttention: step === schedule.maskStep || mergeStep > 0,
-      last: false,
     };
   }
   const frame = story.frames[track.frame];
@@ -52,6 +49,5 @@ export function stepFlags(story: TransformerStory, track: Track, step: number): 
     merge: full ? mergeStep : 0,
     produceKeys: full && frame.updateBg && attending,
     produceAttention: false,
-    last: !full && step === schedule.maskStep,
   };
 }

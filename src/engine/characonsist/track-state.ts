@@ -7,8 +7,9 @@ import type { GpuRuntime } from '../gpu/runtime';
 import { FluxSample } from '../models/flux/activations';
 import type { FluxConfig } from '../models/flux/config';
 import { AttentionOp } from '../ops/attention';
+import { LatentPreviewOp } from '../ops/latent-preview';
 import { fluxSchedule } from '../sampling/schedule';
-import type { Track } from './plan';
+import type { PlannedTrack } from './plan';
 import type { StoryImage, TransformerStory } from './story';
 
 /** Point matches of a frame to the identity (spec §6), as computed after the mask step. */
@@ -42,7 +43,9 @@ export class TrackState {
 
   private constructor(
     private readonly gpu: GpuRuntime,
-    readonly track: Track,
+    readonly track: PlannedTrack['track'],
+    /** the last step this track runs in its pass (inclusive) */
+    readonly lastStep: number,
     readonly image: StoryImage,
     readonly sample: FluxSample,
     /** this image's timesteps: the shift depends on its own token count */
@@ -59,6 +62,8 @@ export class TrackState {
     readonly similaritySums: GPUBuffer | undefined,
     readonly bestSimilarity: GPUBuffer,
     readonly bestMatch: GPUBuffer,
+    /** u32 [2 rows * 2 cols]: RGBA8 of the latest latent preview */
+    readonly preview: GPUBuffer,
     private readonly buffers: GPUBuffer[],
   ) {
     const list = (index: number): IndexList => ({ buffer: buffers[index], count: 0 });
@@ -66,26 +71,41 @@ export class TrackState {
     this.mergeWeights = buffers[6];
   }
 
-  static async create(gpu: GpuRuntime, config: FluxConfig, story: TransformerStory, track: Track, label: string): Promise<TrackState> {
+  /** Buffers are allocated one after another, and all freed again if one allocation fails. */
+  static async create(gpu: GpuRuntime, config: FluxConfig, story: TransformerStory, planned: PlannedTrack, label: string): Promise<TrackState> {
+    const { track, lastStep } = planned;
     const image = track.kind === 'identity' ? story.identity : story.frames[track.frame];
     const imageTokens = image.rows * image.cols;
     const identityTokens = story.identity.rows * story.identity.cols;
     const tokens = image.textTokens + imageTokens;
     const sample = await FluxSample.create(gpu, config, label, { textTokens: image.textTokens, rows: image.rows, cols: image.cols }, image.text, image.pooled);
-    gpu.memory.upload(sample.currentLatents.buffer, image.noise);
-    const alloc = (name: string, elements: number) => gpu.memory.allocate(`${label} ${name}`, 4 * Math.max(1, elements));
-    const lists = await Promise.all(
-      ['background tokens', 'background positions', 'foreground identity tokens', 'foreground positions', 'merge frame tokens', 'merge identity tokens', 'merge weights'].map((name) => alloc(name, imageTokens)),
-    );
-    const [scoreSums, rawMask, cleanMask, labels, queryGroups, bestSimilarity, bestMatch] = await Promise.all([
-      alloc('score sums', 2 * imageTokens), alloc('raw mask', imageTokens), alloc('mask', imageTokens), alloc('labels', tokens),
-      gpu.memory.allocate(`${label} query groups`, AttentionOp.queryGroupsBytes(tokens)),
-      alloc('best similarity', imageTokens), alloc('best match', imageTokens),
-    ]);
-    const similaritySums = track.kind === 'frame' ? await alloc('similarity sums', imageTokens * identityTokens) : undefined;
-    const timesteps = fluxSchedule(story.schedule.steps, imageTokens, story.schedule.shift);
-    const buffers = [...lists, scoreSums, rawMask, cleanMask, labels, queryGroups, bestSimilarity, bestMatch, ...(similaritySums ? [similaritySums] : [])];
-    return new TrackState(gpu, track, image, sample, timesteps, scoreSums, rawMask, cleanMask, labels, queryGroups, similaritySums, bestSimilarity, bestMatch, buffers);
+    const buffers: GPUBuffer[] = [];
+    const alloc = async (name: string, bytes: number) => {
+      const buffer = await gpu.memory.allocate(`${label} ${name}`, Math.max(4, bytes));
+      buffers.push(buffer);
+      return buffer;
+    };
+    try {
+      gpu.memory.upload(sample.currentLatents.buffer, image.noise);
+      for (const name of ['background tokens', 'background positions', 'foreground identity tokens', 'foreground positions', 'merge frame tokens', 'merge identity tokens', 'merge weights']) {
+        await alloc(name, 4 * imageTokens);
+      }
+      const scoreSums = await alloc('score sums', 8 * imageTokens);
+      const rawMask = await alloc('raw mask', 4 * imageTokens);
+      const cleanMask = await alloc('mask', 4 * imageTokens);
+      const labels = await alloc('labels', 4 * tokens);
+      const queryGroups = await alloc('query groups', AttentionOp.queryGroupsBytes(tokens));
+      const bestSimilarity = await alloc('best similarity', 4 * imageTokens);
+      const bestMatch = await alloc('best match', 4 * imageTokens);
+      const preview = await alloc('latent preview', 4 * LatentPreviewOp.pixels(image));
+      const similaritySums = track.kind === 'frame' ? await alloc('similarity sums', 4 * imageTokens * identityTokens) : undefined;
+      const timesteps = fluxSchedule(story.schedule.steps, imageTokens, story.schedule.shift);
+      return new TrackState(gpu, track, lastStep, image, sample, timesteps, scoreSums, rawMask, cleanMask, labels, queryGroups, similaritySums, bestSimilarity, bestMatch, preview, buffers);
+    } catch (error) {
+      sample.release();
+      buffers.forEach((buffer) => gpu.memory.release(buffer));
+      throw error;
+    }
   }
 
   get imageTokens(): number {

@@ -183,7 +183,8 @@ export function ggufTensorBytes(ne: readonly number[], type: GgmlType): { rowByt
 function checkedTensorBytes(file: string, section: string, ne: number[], type: GgmlType): { rowBytes: number; byteLength: number } {
   const bytes = ggufTensorBytes(ne, type);
   if (bytes === undefined) {
-    throw malformedFile(file, section, `ne[0] = ${ne[0]} is not a multiple of the ${type.name} block size ${type.blockElements}`);
+    const row = ne.length === 0 ? 'a tensor without dimensions (one value)' : `ne[0] = ${ne[0]}`;
+    throw malformedFile(file, section, `${row} is not a multiple of the ${type.name} block size ${type.blockElements}`);
   }
   if (!Number.isSafeInteger(bytes.byteLength)) {
     throw malformedFile(file, section, `the tensor would take ${bytes.byteLength} bytes, more than any file can hold`);

@@ -7,6 +7,7 @@
 import { EngineError } from '../errors';
 import { ByteCursor } from './byte-cursor';
 import type { ByteSource } from './byte-source';
+import { parseJsonText } from '../../schema/validate';
 import { malformedFile, quoted, REDOWNLOAD } from './model-file-errors';
 import { TensorFile, type TensorSpan } from './tensor-file';
 
@@ -79,14 +80,10 @@ export async function readSafetensors(source: ByteSource): Promise<SafetensorsFi
 }
 
 function parseHeader(file: string, text: string): Record<string, unknown> {
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (error) {
-    throw malformedFile(file, 'header', `not valid JSON (${(error as Error).message})`);
-  }
-  if (!isObject(header)) throw malformedFile(file, 'header', `must be a JSON object, not ${describe(header)}`);
-  return header;
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) throw malformedFile(file, 'header', parsed.problems[0].message);
+  if (!isObject(parsed.value)) throw malformedFile(file, 'header', `must be a JSON object, not ${describe(parsed.value)}`);
+  return parsed.value;
 }
 
 function metadataOf(file: string, metadata: unknown): Record<string, string> {
@@ -105,6 +102,8 @@ function tensorInfo(file: string, name: string, entry: unknown, dataStart: numbe
     throw malformedFile(file, section, problem);
   };
   if (!isObject(entry)) return fail(`must be an object with dtype, shape and data_offsets, not ${describe(entry)}`);
+  const missing = ['dtype', 'shape', 'data_offsets'].filter((key) => !Object.hasOwn(entry, key));
+  if (missing.length) return fail(`has no ${missing.join(', no ')} (each tensor needs dtype, shape and data_offsets)`);
   const { dtype, shape, data_offsets: offsets } = entry;
   if (typeof dtype !== 'string') return fail(`dtype is ${describe(dtype)}, not a string`);
   if (!isSafetensorsDtype(dtype)) return fail(`unknown dtype ${quoted(dtype)}`);

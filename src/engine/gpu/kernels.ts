@@ -1,6 +1,8 @@
 // Kernel registry: compiles each WGSL module once, caches pipelines per (module, entry point,
 // override constants), and turns compile errors into exceptions that name the shader file and
-// line, even when a kernel is assembled from several files.
+// line, even when a kernel is assembled from several files. There is one registry per device
+// (GpuRuntime.kernels): every op of every model loaded on that device shares it, so loading a
+// model again, a story's next picture or the next generation compile nothing.
 
 import { EngineError, shaderCompileFailed } from '../errors';
 
@@ -33,8 +35,14 @@ export interface Kernel {
 export class KernelRegistry {
   private readonly modules = new Map<string, Promise<GPUShaderModule>>();
   private readonly kernels = new Map<string, Promise<Kernel>>();
+  private readonly compiled = { modules: 0, pipelines: 0 };
 
   constructor(private readonly device: GPUDevice) {}
+
+  /** Shader modules and compute pipelines created so far (cache hits excluded). */
+  get creations(): Readonly<{ modules: number; pipelines: number }> {
+    return { ...this.compiled };
+  }
 
   get(spec: KernelSpec): Promise<Kernel> {
     const key = `${moduleKey(spec.sources)}|${spec.entryPoint}|${JSON.stringify(spec.constants ?? {})}`;
@@ -50,6 +58,7 @@ export class KernelRegistry {
 
   private async build(spec: KernelSpec): Promise<Kernel> {
     const module = await this.module(spec.sources);
+    this.compiled.pipelines++;
     this.device.pushErrorScope('validation');
     let pipeline: GPUComputePipeline;
     try {
@@ -81,6 +90,7 @@ export class KernelRegistry {
 
   private async compile(sources: readonly ShaderSource[]): Promise<GPUShaderModule> {
     const code = sources.map((source) => source.code).join('\n');
+    this.compiled.modules++;
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ label: sources.map((s) => s.file).join(' + '), code });
     const info = await module.getCompilationInfo();

@@ -4,7 +4,7 @@
 
 import { bindingTooLarge, EngineError } from '../errors';
 import type { Kernel } from './kernels';
-import type { KernelTiming } from './profiler';
+import type { KernelTiming, Profiler } from './profiler';
 import type { GpuRuntime } from './runtime';
 import { BufferUsage } from './usage';
 
@@ -26,9 +26,14 @@ export class Recorder {
   private readonly chunks: { buffer: GPUBuffer; staging: Uint8Array; used: number }[] = [];
   private submitted = false;
   private readonly submittedCallbacks: (() => void)[] = [];
+  /** Labels the dispatches and copies recorded now (see tagged()). */
+  private tag: string | undefined;
+  /** Fixed for the whole recording, so its queries are resolved by the profiler that issued them. */
+  private readonly profiler: Profiler | undefined;
 
   constructor(private readonly gpu: GpuRuntime, readonly label: string) {
     this.encoder = gpu.device.createCommandEncoder({ label });
+    this.profiler = gpu.profiler;
   }
 
   /**
@@ -49,13 +54,28 @@ export class Recorder {
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
-    if (this.gpu.profiler) this.endPass();
+    if (this.profiler) this.endPass();
   }
 
   /** Records a buffer-to-buffer copy (ends the current compute pass). */
   copy(source: GPUBuffer, sourceOffset: number, target: GPUBuffer, targetOffset: number, bytes: number): void {
     this.endPass();
+    this.profiler?.noteCopy(this.tag);
     this.encoder.copyBufferToBuffer(source, sourceOffset, target, targetOffset, bytes);
+  }
+
+  /**
+   * Records with `record`, labelling its dispatches and copies with `tag` in the profiler's
+   * timings (e.g. which layer a linear kernel ran for); the innermost tag wins.
+   */
+  tagged<T>(tag: string, record: () => T): T {
+    const outer = this.tag;
+    this.tag = tag;
+    try {
+      return record();
+    } finally {
+      this.tag = outer;
+    }
   }
 
   /** Submits everything recorded; resolves with per-dispatch timings when profiling is on. */
@@ -63,13 +83,21 @@ export class Recorder {
     if (this.submitted) throw internal(`recorder ${this.label} submitted twice`);
     this.submitted = true;
     this.endPass();
-    const readTimings = this.gpu.profiler?.resolve(this.encoder);
+    if (this.gpu.signal?.aborted) this.abandon(this.gpu.signal.reason);
+    const readTimings = this.profiler?.resolve(this.encoder);
     for (const chunk of this.chunks) this.gpu.device.queue.writeBuffer(chunk.buffer, 0, chunk.staging, 0, chunk.used);
     this.gpu.device.queue.submit([this.encoder.finish()]);
     // Queue order makes the chunks safe to reuse for the next recording right away.
     for (const chunk of this.chunks) this.gpu.returnUniformChunk(chunk.buffer);
     for (const callback of this.submittedCallbacks) callback();
     return readTimings ? readTimings() : Promise.resolve([]);
+  }
+
+  /** Drops the recording: its uniform chunks go back to the pool, its after-submit callbacks free what they free; throws `reason`. */
+  private abandon(reason: unknown): never {
+    for (const chunk of this.chunks) this.gpu.returnUniformChunk(chunk.buffer);
+    for (const callback of this.submittedCallbacks) callback();
+    throw reason;
   }
 
   /** Runs `callback` right after this recording is submitted (e.g. to free a buffer it binds). */
@@ -116,7 +144,7 @@ export class Recorder {
 
   private passFor(kernelName: string): GPUComputePassEncoder {
     if (!this.pass) {
-      const timestampWrites = this.gpu.profiler?.nextPass(kernelName);
+      const timestampWrites = this.profiler?.nextPass(kernelName, this.tag);
       this.pass = this.encoder.beginComputePass(timestampWrites ? { label: kernelName, timestampWrites } : { label: this.label });
     }
     return this.pass;

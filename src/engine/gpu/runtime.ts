@@ -17,8 +17,15 @@ export interface GpuRuntimeOptions {
 export class GpuRuntime {
   readonly memory: GpuMemory;
   readonly kernels: KernelRegistry;
-  readonly profiler: Profiler | undefined;
+  private timestamps: Profiler | undefined;
+  private profiling: boolean;
   private readonly freeUniformChunks: GPUBuffer[] = [];
+  /**
+   * The running generation's abort signal, set by the engine: once it is aborted (cancel, lost
+   * device), every recording submitted throws its reason instead, so the work stops within one
+   * submission and unwinds, freeing its buffers.
+   */
+  signal: AbortSignal | undefined;
 
   private constructor(
     /** Held so the GPU object outlives the device (see GpuContext.gpu). */
@@ -32,7 +39,22 @@ export class GpuRuntime {
   ) {
     this.memory = new GpuMemory(device);
     this.kernels = new KernelRegistry(device);
-    this.profiler = options.profile && features.has('timestamp-query') ? new Profiler(device) : undefined;
+    this.profiling = options.profile === true;
+  }
+
+  /** The profiler while profiling is on and the adapter has timestamp-query; recordings time every dispatch then. */
+  get profiler(): Profiler | undefined {
+    if (!this.profiling || !this.features.has('timestamp-query')) return undefined;
+    this.timestamps ??= new Profiler(this.device);
+    return this.timestamps;
+  }
+
+  /**
+   * Turns per-dispatch timing on or off for recordings made from now on (a benchmark times the
+   * plain run, then profiles one more: profiling splits every dispatch into its own pass).
+   */
+  setProfiling(on: boolean): void {
+    this.profiling = on;
   }
 
   static async open(gpu: GPU | undefined, options: GpuRuntimeOptions = {}): Promise<GpuRuntime> {
@@ -59,7 +81,7 @@ export class GpuRuntime {
 
   destroy(): void {
     this.memory.releaseAll();
-    this.profiler?.destroy();
+    this.timestamps?.destroy();
     this.device.destroy();
   }
 }

@@ -19,4 +19,10 @@ export class ScratchBuffer {
     }
     return this.buffer;
   }
+
+  /** Frees the buffer (a later get() allocates again); call once nothing recorded with it is pending. */
+  release(): void {
+    if (this.buffer) this.gpu.memory.release(this.buffer);
+    this.buffer = undefined;
+  }
 }

@@ -82,9 +82,20 @@ export function countBlocks(shapeOf: ShapeOf, prefix: string, probe: string): nu
   return count;
 }
 
-/** The shape of a canonical tensor the config is inferred from; a model-file error when missing. */
-export function requiredShape(shapeOf: ShapeOf, name: string, fileName: string, model: ModelWords): readonly number[] {
+/**
+ * The shape of a canonical tensor the config is inferred from, with at least `rank` dimensions,
+ * none of them 0; a model-file error otherwise (a config read from it would hold nonsense).
+ */
+export function requiredShape(shapeOf: ShapeOf, name: string, fileName: string, model: ModelWords, rank: number): readonly number[] {
   const shape = shapeOf(name);
   if (!shape) throw modelFileError(fileName, `tensor ${name} is missing, so this is not a ${model.model} file`, model.action);
+  if (shape.length < rank || shape.includes(0)) {
+    throw modelFileError(fileName, `tensor ${name} has shape [${shape.join(', ')}]; a ${model.model} needs ${rank} dimensions of at least 1 there`, model.action);
+  }
   return shape;
+}
+
+/** A model-file error unless `valid`: for configs whose sizes disagree with each other or with what the engine runs. */
+export function requireConsistent(valid: boolean, fileName: string, problem: () => string, model: ModelWords): void {
+  if (!valid) throw modelFileError(fileName, problem(), model.action);
 }

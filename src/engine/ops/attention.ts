@@ -4,6 +4,7 @@
 // recordQueryGroups once per set of query labels (a frame's mask changes once per step; every
 // block of that step reuses the grouping), then passes its output to each record().
 
+import commonWgsl from '../../../shaders/attention-common.wgsl';
 import attentionWgsl from '../../../shaders/attention.wgsl';
 import subgroupRowsWgsl from '../../../shaders/attention-rows-subgroup.wgsl';
 import workgroupRowsWgsl from '../../../shaders/attention-rows-workgroup.wgsl';
@@ -11,11 +12,13 @@ import { invalidInput, limitsTooSmall } from '../errors';
 import type { ShaderSource, Kernel } from '../gpu/kernels';
 import type { Recorder } from '../gpu/recorder';
 import type { GpuRuntime } from '../gpu/runtime';
+import { describeKernel, generatedAttentionKernel, type AttentionKernelShape } from './attention-kernel';
 import { f32, params, u32 } from './params';
 import { type MatrixView, type VectorView } from './view';
 import { checkDistinct, checkVector, checkView, requireCount } from './checks';
 
-const BODY = { file: 'shaders/attention.wgsl', code: attentionWgsl };
+const COMMON = { file: 'shaders/attention-common.wgsl', code: commonWgsl };
+const WRITTEN = { file: 'shaders/attention.wgsl', code: attentionWgsl };
 const ROW_REDUCTIONS = {
   subgroup: { file: 'shaders/attention-rows-subgroup.wgsl', code: subgroupRowsWgsl },
   workgroup: { file: 'shaders/attention-rows-workgroup.wgsl', code: workgroupRowsWgsl },
@@ -31,26 +34,36 @@ const TILES = {
   large: { queryTile: 64, keyTile: 64, workgroup: 256 },
   /**
    * 12 KiB: fits every adapter (WebGPU guarantees 16 KiB). Fastest on an H100 also against
-   * 64x32 and 64x64 tiles of 128 threads (4 queries per thread: 14.0 and 10.3 TFLOP/s against 16.1).
+   * 64x32 and 64x64 tiles of 128 threads with the written kernel (4 queries per thread: 14.0 and
+   * 10.3 TFLOP/s against 16.1).
    */
   small: { queryTile: 32, keyTile: 32, workgroup: 128 },
+  /** twice the queries of the small tile on as many threads (20 KiB); meant for the generated kernel */
+  wide: { queryTile: 64, keyTile: 32, workgroup: 128 },
+  /** twice the keys of the small tile on as many threads (20 KiB) */
+  deep: { queryTile: 32, keyTile: 64, workgroup: 128 },
 };
 export type AttentionTile = keyof typeof TILES;
 
 /**
- * q·k is staged DIM_CHUNK dims at a time (shaders/attention.wgsl). 64 measured a third slower on
- * an H100 (fewer barriers, but 20 KiB of workgroup memory for the small tile).
+ * q·k is staged DIM_CHUNK dims at a time by default. 64 measured a third slower with the written
+ * kernel on an H100 (fewer barriers, but 20 KiB of workgroup memory for the small tile).
  */
-const DIM_CHUNK = 32;
+const DEFAULT_DIM_CHUNK = 32;
 
-/** Bytes of workgroup memory a tile uses: the q and k chunks, and the tile's probabilities. */
-function workgroupBytes({ queryTile, keyTile }: TileShape): number {
-  return 4 * ((queryTile + keyTile) * DIM_CHUNK + queryTile * keyTile);
+/**
+ * Bytes of workgroup memory: the q and k chunks (f32 or f16), the tile's probabilities, and with
+ * f16 operands the row partials (which the f32 kernels keep in the staging space).
+ */
+function workgroupBytes({ tile, dimChunk, operands, rowThreads }: Pick<Shape, 'tile' | 'dimChunk' | 'operands' | 'rowThreads'>): number {
+  const { queryTile, keyTile } = tile;
+  const operandBytes = operands === 'f16' ? 2 : 4;
+  return operandBytes * (queryTile + keyTile) * dimChunk + 4 * queryTile * keyTile + (operands === 'f16' ? 4 * queryTile * rowThreads : 0);
 }
 
 /** Keys of v staged at once: the largest power of two that fits the q/k staging space and divides the key tile. */
-function valueChunk({ queryTile, keyTile }: TileShape, headDim: number): number {
-  const fits = Math.min(keyTile, Math.floor(((queryTile + keyTile) * DIM_CHUNK) / headDim));
+function valueChunk({ queryTile, keyTile }: TileShape, headDim: number, dimChunk: number): number {
+  const fits = Math.min(keyTile, Math.floor(((queryTile + keyTile) * dimChunk) / headDim));
   return 2 ** Math.floor(Math.log2(fits));
 }
 
@@ -88,6 +101,18 @@ export interface AttentionOptions {
    * or the subgroup size if smaller. Tuning only.
    */
   rowThreads?: number;
+  /**
+   * 'written' (default): shaders/attention.wgsl. 'generated': the same algorithm emitted from
+   * TypeScript with every register loop unrolled (attention-kernel.ts), which alone takes the
+   * options below. Tuning until measured.
+   */
+  source?: 'written' | 'generated';
+  /** dims of q and k staged per step: 32 (default) or 64 */
+  dimChunk?: number;
+  /** generated only: read the next q/k chunk into registers before the current chunk's dot products */
+  prefetch?: boolean;
+  /** generated only: 'f16' stages q, k and v in f16 (needs shader-f16); scores, softmax and sums stay f32 */
+  operands?: 'f32' | 'f16';
 }
 
 /** Rows [start, start + count) of the extra keys and values. */
@@ -141,6 +166,10 @@ interface Shape {
   headDim: number;
   rowThreads: number;
   tile: TileShape;
+  dimChunk: number;
+  generated: boolean;
+  prefetch: boolean;
+  operands: 'f32' | 'f16';
 }
 
 export class AttentionOp {
@@ -152,8 +181,8 @@ export class AttentionOp {
 
   static async create(gpu: GpuRuntime, options: AttentionOptions): Promise<AttentionOp> {
     const shape = chooseShape(gpu, options);
-    const sources = [constantsChunk(shape), BODY, ROW_REDUCTIONS[shape.subgroups ? 'subgroup' : 'workgroup']];
-    const name = `attention d${shape.headDim} ${shape.tile.queryTile}x${shape.tile.keyTile}/${shape.rowThreads}${shape.subgroups ? ' subgroup' : ''}`;
+    const sources = [constantsChunk(shape), COMMON, ...kernelSources(shape)];
+    const name = `attention d${shape.headDim} ${shape.generated ? `generated ${describeKernel(kernelShape(shape))}` : `${shape.tile.queryTile}x${shape.tile.keyTile}/${shape.rowThreads}${shape.subgroups ? ' subgroup' : ''}`}`;
     const [attention, grouping] = await Promise.all([
       gpu.kernels.get({ name, sources, entryPoint: 'attention', storage: ['queries', 'keys', 'values', 'extra_keys', 'extra_values', 'query_groups', 'position_bias', 'output'], params: true }),
       gpu.kernels.get({ name: 'attention query grouping', sources, entryPoint: 'group_queries_by_label', storage: ['labels', 'grouped_queries'], params: true }),
@@ -246,6 +275,7 @@ function chooseShape(gpu: GpuRuntime, options: AttentionOptions): Shape {
   if (![32, 64, 128, 256, 512].includes(headDim)) throw invalidInput(`Attention head size ${headDim} is not 32, 64, 128, 256 or 512.`, REPORT);
   const subgroups = options.rowReduction === 'subgroup';
   if (subgroups && !gpu.features.has('subgroups')) throw invalidInput('Attention with subgroup row reductions needs the subgroups feature, which this device lacks.', REPORT);
+  const { generated, operands, dimChunk, prefetch } = kernelOptions(gpu, options);
   const subgroupSize = gpu.device.adapterInfo?.subgroupMinSize ?? MIN_SUBGROUP_SIZE;
   const rowThreads = options.rowThreads ?? Math.min(DEFAULT_ROW_THREADS, headDim / 4, subgroups ? subgroupSize : DEFAULT_ROW_THREADS);
   // The small tile measured faster on an H100 (16.1 against 13.2 TFLOP/s at 24 x 128, 4608 tokens;
@@ -254,27 +284,56 @@ function chooseShape(gpu: GpuRuntime, options: AttentionOptions): Shape {
   const tile = TILES[tileName];
   const { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup } = gpu.limits;
   const what = `the ${tileName} attention tile`;
-  const bytes = workgroupBytes(tile);
+  const bytes = workgroupBytes({ tile, dimChunk, operands, rowThreads });
   if (bytes > maxComputeWorkgroupStorageSize) throw limitsTooSmall('workgroup memory (bytes)', bytes, maxComputeWorkgroupStorageSize, what);
   if (tile.workgroup > maxComputeInvocationsPerWorkgroup) throw limitsTooSmall('threads per workgroup', tile.workgroup, maxComputeInvocationsPerWorkgroup, what);
   const rowGroups = tile.workgroup / rowThreads;
   const fits = [tile.keyTile, headDim / 4, tile.workgroup].every((n) => n % rowThreads === 0) && tile.queryTile % rowGroups === 0;
-  if (!(Number.isInteger(Math.log2(rowThreads)) && fits && (!subgroups || rowThreads <= subgroupSize))) {
+  // Row partials go through workgroup memory in vec4s (attention-rows-workgroup.wgsl).
+  const partialsFit = subgroups || (rowThreads % 4 === 0 && tile.queryTile * rowThreads <= (tile.queryTile + tile.keyTile) * dimChunk);
+  if (!(Number.isInteger(Math.log2(rowThreads)) && fits && partialsFit && (!subgroups || rowThreads <= subgroupSize))) {
     throw invalidInput(`Attention rows of ${rowThreads} threads do not fit the ${tileName} tile at head size ${headDim}${subgroups ? ` with subgroups of ${subgroupSize}` : ''}.`, REPORT);
   }
-  return { subgroups, headDim, rowThreads, tile };
+  return { subgroups, headDim, rowThreads, tile, dimChunk, generated, prefetch, operands };
 }
 
-/** The constants attention.wgsl is written against (see its header). */
-function constantsChunk({ subgroups, headDim, rowThreads, tile }: Shape): ShaderSource {
+/** The options that choose the kernel's source and staging, checked against each other and the device. */
+function kernelOptions(gpu: GpuRuntime, options: AttentionOptions): Pick<Shape, 'generated' | 'operands' | 'dimChunk' | 'prefetch'> {
+  const generated = options.source === 'generated';
+  const operands = options.operands ?? 'f32';
+  const dimChunk = options.dimChunk ?? DEFAULT_DIM_CHUNK;
+  const prefetch = options.prefetch ?? false;
+  if (!generated && (prefetch || operands !== 'f32')) throw invalidInput('Prefetching and f16 operands are options of the generated attention kernel.', REPORT);
+  if (operands === 'f16' && !gpu.features.has('shader-f16')) throw invalidInput('Attention with f16 operands needs the shader-f16 feature, which this device lacks.', 'Use f32 operands (the default).');
+  if (![32, 64].includes(dimChunk) || options.headDim % dimChunk !== 0) throw invalidInput(`Attention cannot stage ${dimChunk} dims per step at head size ${options.headDim}.`, REPORT);
+  return { generated, operands, dimChunk, prefetch };
+}
+
+/** The constants attention-common.wgsl is written against (see its header). */
+function constantsChunk(shape: Shape): ShaderSource {
+  const { subgroups, headDim, rowThreads, tile, dimChunk, operands } = shape;
   const lines = [
+    ...(operands === 'f16' ? ['enable f16;'] : []),
     ...(subgroups ? ['enable subgroups;'] : []),
+    `alias StageScalar = ${operands};`,
     `const HEAD_DIM = ${headDim}u;`,
     `const QUERY_TILE = ${tile.queryTile}u;`,
     `const KEY_TILE = ${tile.keyTile}u;`,
     `const WORKGROUP = ${tile.workgroup}u;`,
     `const ROW_THREADS = ${rowThreads}u;`,
-    `const VALUE_CHUNK = ${valueChunk(tile, headDim)}u;`,
+    `const DIM_CHUNK = ${dimChunk}u;`,
+    `const VALUE_CHUNK = ${valueChunk(tile, headDim, dimChunk)}u;`,
   ];
   return { file: 'attention constants (src/engine/ops/attention.ts)', code: lines.join('\n') };
+}
+
+function kernelShape(shape: Shape): AttentionKernelShape {
+  const { headDim, rowThreads, tile, dimChunk, prefetch, operands } = shape;
+  return { headDim, ...tile, rowThreads, dimChunk, valueChunk: valueChunk(tile, headDim, dimChunk), rowReduction: shape.subgroups ? 'subgroup' : 'workgroup', prefetch, operands };
+}
+
+/** The kernel after the common part: written (with its row reductions) or generated. */
+function kernelSources(shape: Shape): ShaderSource[] {
+  if (shape.generated) return [generatedAttentionKernel(kernelShape(shape))];
+  return [WRITTEN, ROW_REDUCTIONS[shape.subgroups ? 'subgroup' : 'workgroup']];
 }

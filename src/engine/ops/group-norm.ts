@@ -53,6 +53,11 @@ export class GroupNormOp {
     return new GroupNormOp(gpu, rowStatistics, channelAffine, options.eps ?? DEFAULT_EPS);
   }
 
+  /** Frees the row partials (a later record() allocates them again); call once nothing recorded with them is pending. */
+  release(): void {
+    this.partials.release();
+  }
+
   record(rec: Recorder, args: GroupNormArgs): void {
     const { size } = args;
     this.check(args);

@@ -11,7 +11,7 @@ import { ScratchBuffer } from '../gpu/scratch-buffer';
 import { grid1d } from './grid';
 import { FEW_ROWS, kernelName, kernelSources, planLinear, type LinearKernel, type LinearPlan, type LinearVariant, type TileShape } from './linear-config';
 import { params, u32 } from './params';
-import { QuantizeActivationsOp, quantizedActivationsLayout } from './quantize-activations';
+import { isQuantized, QuantizeActivationsOp, quantizedActivationsLayout, quantizedStart, type QuantizedActivations } from './quantize-activations';
 import { columns, vectorBinding, viewBinding, type MatrixView, type VectorView, type ViewBinding } from './view';
 import { WEIGHT_TYPE_CODES, type GpuWeight, type LinearWeightType } from './weights';
 
@@ -39,8 +39,11 @@ export interface LinearOptions {
 }
 
 export interface LinearCall {
-  /** X [rows, K] */
-  x: MatrixView;
+  /**
+   * X [rows, K] in f32; or, for an int8 kernel, X already quantized (e.g. once for q, k and v of
+   * the same normalised rows), which it then reads instead of quantizing X itself.
+   */
+  x: MatrixView | QuantizedActivations;
   /** W [N, K] */
   weight: GpuWeight;
   /** Y [rows, N]; also read by the residual and multiply epilogues */
@@ -96,6 +99,11 @@ export class LinearOp {
     return new LinearOp(gpu, options.type, plan, main, fewRows, quantizer);
   }
 
+  /** Frees the int8 variant's copy of X (the op stays usable). */
+  release(): void {
+    this.quantizedX.release();
+  }
+
   /** The kernel a call with `rows` rows runs. */
   kernelFor(rows: number): LinearKernel {
     return this.choose(rows).kernel;
@@ -108,8 +116,10 @@ export class LinearOp {
     const alignment = this.gpu.limits.minStorageBufferOffsetAlignment;
     const epilogue = call.epilogue ?? { kind: 'none' };
     const gate = epilogue.kind === 'gated-residual' ? epilogue.gate : undefined;
-    const x: ViewBinding = kernel.kind === 'int8' ? this.quantize(rec, call) : viewBinding(call.x, call.rows, call.weight.cols, alignment);
-    const activationScalesBase = kernel.kind === 'int8' ? quantizedActivationsLayout(call.rows, call.weight.cols).scalesBase : 0;
+    const x = this.activations(rec, call, kernel);
+    const xStride = isQuantized(call.x) ? 0 : call.x.stride;
+    // int8: the quants of row 0 start at byte x.offset, its scales at word activationScalesBase.
+    const activationScalesBase = kernel.kind !== 'int8' ? 0 : isQuantized(call.x) ? quantizedStart(call.x).scalesWord : quantizedActivationsLayout(call.rows, call.weight.cols).scalesBase;
     // Each part of W produces its own columns of Y (and reads its slice of bias and gate).
     for (const { firstRow, layout, buffer: weights } of call.weight.parts) {
       const y = viewBinding(columns(call.y, firstRow), call.rows, layout.rows, alignment);
@@ -118,7 +128,7 @@ export class LinearOp {
       const { workgroups, gridStride, tilesM, tilesN } = this.grid(kernel, call.rows, layout.rows);
       const block = params(
         u32(call.rows), u32(layout.rows), u32(layout.cols),
-        u32(x.offset), u32(call.x.stride), u32(y.offset), u32(call.y.stride),
+        u32(x.offset), u32(xStride), u32(y.offset), u32(call.y.stride),
         u32(bias ? 1 : 0), u32(bias?.offset ?? 0), u32(EPILOGUE_CODES[epilogue.kind]), u32(gateWindow?.offset ?? 0),
         u32(layout.rowWords), u32(layout.highBitsBase), u32(layout.scalesBase), u32(layout.scaleRowWords), u32(layout.groupsPerRow),
         u32(tilesM), u32(tilesN), u32(gridStride), u32(activationScalesBase),
@@ -149,8 +159,13 @@ export class LinearOp {
     return { workgroups: grid.workgroups, gridStride: grid.rowStride, tilesM, tilesN };
   }
 
-  /** Records the int8 quantization of X into the scratch buffer. */
-  private quantize(rec: Recorder, call: LinearCall): ViewBinding {
+  /** The binding of X for `kernel`: the f32 view, or int8 quants (given, or recorded now into the scratch buffer). */
+  private activations(rec: Recorder, call: LinearCall, kernel: LinearKernel): ViewBinding {
+    if (isQuantized(call.x)) {
+      const { layoutRows, cols } = call.x;
+      return { binding: { buffer: call.x.buffer, size: 4 * quantizedActivationsLayout(layoutRows, cols).totalWords }, offset: quantizedStart(call.x).quantsByte };
+    }
+    if (kernel.kind !== 'int8') return viewBinding(call.x, call.rows, call.weight.cols, this.gpu.limits.minStorageBufferOffsetAlignment);
     const bytes = 4 * quantizedActivationsLayout(call.rows, call.weight.cols).totalWords;
     const scratch = this.quantizedX.get(rec, bytes);
     this.quantizer!.record(rec, call.x, call.rows, call.weight.cols, scratch);
@@ -164,7 +179,9 @@ export class LinearOp {
     };
     if (type !== this.type) fail(`this op was created for ${this.type} weights`);
     if (!Number.isInteger(call.rows) || call.rows < 0) fail('the row count must be a non-negative integer');
-    checkView(call.x, call.rows, k, 'X', fail);
+    if (!isQuantized(call.x)) checkView(call.x, call.rows, k, 'X', fail);
+    else if (this.plan.main.kind !== 'int8') fail('quantized activations need the int8 variant');
+    else if (call.x.rows !== call.rows || call.x.cols !== k || call.x.buffer.size < 4 * quantizedActivationsLayout(call.x.layoutRows, k).totalWords) fail(`the quantized activations hold [${call.x.rows}, ${call.x.cols}]`);
     checkView(call.y, call.rows, n, 'Y', fail);
     if (call.bias) checkVector(call.bias, n, 'bias', fail);
     if (call.epilogue?.kind === 'gated-residual') checkVector(call.epilogue.gate, n, 'gate', fail);

@@ -1,95 +1,48 @@
 // A story from prompts to pictures: compose each prompt (environment, character, action) and its
-// token spans, encode them all (cached), run CharaConsist on the transformer, then decode every
-// image; plus, per frame, the foreground mask and the matched points the UI shows.
+// token spans, encode them all (cached), then run CharaConsist on the transformer: the identity
+// alone first, then the requested frames in batches; every finished picture is decoded (one VAE
+// decoder for the whole story) and sent as soon as its pass is done, with progress, latent
+// previews and masks along the way.
 
-import type { FrameFlags } from '../../engine-api';
+import type {
+  PictureKey, StoryEvent, StoryFramePictureResultOf, StoryPictureResult, StoryRunResult, StoryStage, StoryUpdateCallback,
+} from '../../engine-api';
+import type { FrameShot, IdentityShot, StoryDocument } from '../../schema/story';
+import { frameSeed } from '../../schema/story';
 import { frameFlags, maskPixels } from '../characonsist/frame-outputs';
+import { allPictures, planPasses, planWork, type PictureRequest } from '../characonsist/plan';
 import { composeStoryPrompt } from '../characonsist/prompt';
-import { runStory, type StoryResult } from '../characonsist/runner';
+import { runStory, type FrameResult, type IdentityResult, type StoryOptions, type StoryResult } from '../characonsist/runner';
 import type { CharaConsistSchedule } from '../characonsist/schedule';
-import type { StoryEvent, StoryFrame, StoryImage, TransformerStory } from '../characonsist/story';
+import type { StoryFrame, StoryImage, TransformerStory } from '../characonsist/story';
 import { invalidInput } from '../errors';
 import type { GpuRuntime } from '../gpu/runtime';
 import { planFluxCheckpoint } from '../models/flux/checkpoint';
 import { FluxTransformer } from '../models/flux/transformer';
-import { loadFluxWeights } from '../models/flux/weights';
+import { loadFluxWeights, type FluxWeights } from '../models/flux/weights';
 import { fileTensors, openModelFile } from '../models/model-file';
 import { packedNoise } from '../sampling/latents';
 import { gaussianNoise } from '../sampling/noise';
-import { encodePrompts, type ConditioningCache } from './conditioning';
-import type { FluxModelFiles, ProgressListener, Tokenizers } from './models';
-import { decode, textLengthFor, transformerConfig } from './txt2img';
+import { encodePrompts, type Conditioning, type ConditioningCache } from './conditioning';
+import { PictureDecoder } from './decode';
+import type { FluxModelFiles, Tokenizers } from './models';
+import { textLengthFor, transformerConfig } from './txt2img';
 
-export type StoryMode = 'maintain' | 'switch' | 'scenes';
+/** Frames of one lockstep batch when the request does not say. */
+export const DEFAULT_FRAMES_PER_BATCH = 4;
+/** Steps between two latent previews when the request does not say. */
+export const DEFAULT_PREVIEW_EVERY = 2;
 
-export interface StoryShot {
-  environment: string;
-  action: string;
-  /** pixels, multiples of 16; default the story's size */
-  width?: number;
-  height?: number;
-}
-
-export interface StoryFrameRequest extends StoryShot {
-  /**
-   * scenes mode: this frame opens a new scene and becomes the background source of the frames
-   * after it; default: when its environment differs from the previous shot's. Frames before the
-   * first new scene share the identity's background.
-   */
-  newScene?: boolean;
-}
-
-export interface StoryRequest {
-  mode: StoryMode;
-  character: string;
-  identity: StoryShot;
-  frames: StoryFrameRequest[];
-  width: number;
-  height: number;
-  seed: number;
+/** The story document with its schedule preset resolved, and what to make of it (engine API's StoryRunRequest). */
+export interface StoryRequest extends Omit<StoryDocument, 'schedule'> {
   schedule: CharaConsistSchedule;
-  useInterpolate?: boolean;
-  /** T5 tokens per prompt; default the model's (see textLengthFor) */
-  maxSequenceLength?: number;
-}
-
-export interface StoryPicture {
-  prompt: string;
-  width: number;
-  height: number;
-  /** RGBA8 [height, width, 4] */
-  rgba: Uint8Array;
-  /** packed final latents [rows * cols, 64] */
-  latents: Float32Array;
-  /** foreground mask on the token grid [rows * cols] (one token = 16x16 pixels) */
-  mask: Uint8Array;
-  /** the mask at pixel resolution [height * width] */
-  maskPixels: Uint8Array;
-}
-
-export interface MatchedPoint {
-  /** frame token and identity token, row-major on their grids */
-  frameToken: number;
-  identityToken: number;
-  similarity: number;
-}
-
-export interface StoryFrameResult extends StoryPicture {
-  preMask: Uint8Array;
-  /** the valid point matches of the full run (what point tracking and the merge used) */
-  points: MatchedPoint[];
-  flags: FrameFlags;
-}
-
-export interface StoryOutcome {
-  identity: StoryPicture;
-  frames: StoryFrameResult[];
-  events: StoryEvent[];
-  forwardPasses: number;
-  officialForwardPasses: number;
-  /** wall time per stage, ms */
-  timings: { encode: number; transformer: number; decode: number };
-  peakBytes: number;
+  /** default: the identity and every frame */
+  pictures?: { identity: boolean; frames: number[] };
+  framesPerBatch?: number;
+  /** steps between latent previews; 0: none */
+  previewEvery?: number;
+  /** 'fast': int8 activations in the transformer's matrix products (default 'exact') */
+  precision?: 'exact' | 'fast';
 }
 
 export async function generateStory(
@@ -98,53 +51,162 @@ export async function generateStory(
   tokenizers: Tokenizers,
   cache: ConditioningCache,
   request: StoryRequest,
-  onProgress?: ProgressListener,
-): Promise<StoryOutcome> {
+  onUpdate: StoryUpdateCallback = () => {},
+): Promise<StoryRunResult> {
   const started = performance.now();
   const config = await transformerConfig(files);
   const maxLength = textLengthFor(config, request.maxSequenceLength);
-  const shots = [request.identity, ...request.frames].map((shot) => ({
-    shot,
-    prompt: composeStoryPrompt(tokenizers.t5, { background: shot.environment, character: request.character, action: shot.action }, maxLength),
-  }));
-  const conditioning = await encodePrompts(gpu, files, tokenizers, shots.map((s) => s.prompt.prompt), maxLength, cache, onProgress);
+  const shots: (IdentityShot | FrameShot)[] = [request.identity, ...request.frames];
+  const prompts = shots.map((shot) => composeStoryPrompt(tokenizers.t5, { background: shot.environment, character: request.character, action: shot.action }, maxLength));
+  const seeds = [request.seed, ...request.frames.map((frame) => frameSeed(request, frame))];
+  const unencoded = transformerStory(request, prompts, shots.map((shot) => gridOf(shot, request)), seeds, maxLength);
+  const pictures = pictureRequest(request, unencoded);
+  const progress = new StoryProgressReporter(onUpdate, planWork(unencoded, planPasses(unencoded, pictures)));
+
+  const conditioning = await encodePrompts(gpu, files, tokenizers, prompts.map((p) => p.prompt), maxLength, cache, ({ done, total }) => progress.loading('text encoders', done, total));
+  const story = withConditioning(unencoded, conditioning);
   const encoded = performance.now();
-  const images = shots.map(({ shot, prompt }, i): StoryImage => {
-    const { rows, cols } = gridOf(shot, request);
+
+  const made = new StoryPictures(gpu, files, story, prompts.map((p) => p.prompt), seeds, progress, onUpdate);
+  try {
+    const result = await runOnTransformer(gpu, files, story, progress, request.precision, {
+      pictures,
+      preview: request.previewEvery === 0 ? undefined : {
+        every: request.previewEvery ?? DEFAULT_PREVIEW_EVERY,
+        onPreview: ({ picture, step, rgba, rows, cols }) => onUpdate({ kind: 'preview', picture, step, steps: story.schedule.steps, rgba, width: 2 * cols, height: 2 * rows }),
+      },
+      onMask: ({ picture, run, mask }) => onUpdate({ kind: 'mask', picture, run, mask, ...gridOfPicture(story, picture) }),
+      onIdentity: (identity) => made.identity(identity),
+      onFrame: (frame, events) => made.frame(frame, events),
+    });
+    const sampled = performance.now();
     return {
-      text: conditioning[i].text, textTokens: conditioning[i].textTokens, pooled: conditioning[i].pooled,
-      // One seed for all, as the official code: images of one size start from the same noise.
-      noise: packedNoise((count) => gaussianNoise(request.seed, count), rows, cols),
-      bgLen: prompt.bgLen, realLen: prompt.realLen, rows, cols,
+      identity: made.identityPicture,
+      frames: made.framePictures(),
+      events: result.events,
+      forwardPasses: result.forwardPasses,
+      officialForwardPasses: result.officialForwardPasses,
+      timings: { encode: encoded - started, transformer: sampled - encoded - made.decodeMs, decode: made.decodeMs },
+      peakBytes: result.peakBytes,
     };
-  });
-  const story: TransformerStory = {
+  } finally {
+    await made.release();
+  }
+}
+
+/** The transformer-level story before its prompts are encoded: token spans, grids and noise (text rows: `textTokens`, not yet filled). */
+function transformerStory(request: StoryRequest, prompts: { bgLen: number; realLen: number }[], grids: { rows: number; cols: number }[], seeds: number[], textTokens: number): TransformerStory {
+  const images = grids.map(({ rows, cols }, i): StoryImage => ({
+    text: new Float32Array(0), textTokens, pooled: new Float32Array(0),
+    // A picture's noise depends on its seed and size only (the official code: one noise per size).
+    noise: packedNoise((count) => gaussianNoise(seeds[i], count), rows, cols),
+    bgLen: prompts[i].bgLen, realLen: prompts[i].realLen, rows, cols,
+  }));
+  return {
     identity: images[0],
     frames: images.slice(1).map((image, k): StoryFrame => ({ ...image, updateBg: request.mode === 'scenes' && opensScene(request, k) })),
     shareBg: request.mode !== 'switch',
     useInterpolate: request.useInterpolate ?? true,
     schedule: request.schedule,
   };
-  const result = await runOnTransformer(gpu, files, story, onProgress);
-  const sampled = performance.now();
-  const picture = async (index: number, latents: Float32Array, mask: Uint8Array): Promise<StoryPicture> => {
-    const { rows, cols } = images[index];
-    const rgba = await decode(gpu, files, latents, { rows, cols }, onProgress);
-    return { prompt: shots[index].prompt.prompt, width: 16 * cols, height: 16 * rows, rgba, latents, mask, maskPixels: maskPixels(mask, rows, cols) };
-  };
-  const identity = await picture(0, result.identity.latents, result.identity.mask);
-  const frames: StoryFrameResult[] = [];
-  for (const [k, frame] of result.frames.entries()) {
-    const points = Array.from(frame.matches.frameTokens, (frameToken, i) => ({
-      frameToken, identityToken: frame.matches.identityTokens[i], similarity: frame.matches.bestSimilarity[frameToken],
-    }));
-    const flags = frameFlags(k, frame.mask, points.length, result.events);
-    frames.push({ ...(await picture(k + 1, frame.latents, frame.mask)), preMask: frame.preMask, points, flags });
+}
+
+/** The story with each picture's T5 embeddings and CLIP vector (identity first, then the frames). */
+function withConditioning(story: TransformerStory, conditioning: Conditioning[]): TransformerStory {
+  const encoded = <T extends StoryImage>(image: T, i: number): T => ({ ...image, text: conditioning[i].text, textTokens: conditioning[i].textTokens, pooled: conditioning[i].pooled });
+  return { ...story, identity: encoded(story.identity, 0), frames: story.frames.map((frame, k) => encoded(frame, k + 1)) };
+}
+
+function pictureRequest(request: StoryRequest, story: TransformerStory): PictureRequest {
+  const framesPerBatch = request.framesPerBatch ?? DEFAULT_FRAMES_PER_BATCH;
+  if (!request.pictures) return allPictures(story, framesPerBatch);
+  return { identity: request.pictures.identity, frames: request.pictures.frames, framesPerBatch };
+}
+
+/** Turns the runner's and the loaders' news into the API's progress updates, with the whole request's work. */
+class StoryProgressReporter {
+  private workDone = 0;
+
+  constructor(private readonly onUpdate: StoryUpdateCallback, private readonly workTotal: number) {}
+
+  loading(stage: 'text encoders' | 'transformer' | 'decoding', done: number, total: number, frames: number[] = []): void {
+    this.send(stage, frames, done, total);
   }
-  return {
-    identity, frames, events: result.events, forwardPasses: result.forwardPasses, officialForwardPasses: result.officialForwardPasses,
-    timings: { encode: encoded - started, transformer: sampled - encoded, decode: performance.now() - sampled }, peakBytes: result.peakBytes,
+
+  sampling: NonNullable<StoryOptions['onProgress']> = ({ pass, done, steps, work }) => {
+    this.workDone = work.done;
+    this.send(pass.stage, pass.frames, done, steps);
   };
+
+  private send(stage: StoryStage, frames: number[], done: number, total: number): void {
+    this.onUpdate({ kind: 'progress', stage, frames, done, total, work: { done: this.workDone, total: this.workTotal } });
+  }
+}
+
+/** Decodes each finished picture with one decoder (loaded at the first), sends it, and keeps it for the result. */
+class StoryPictures {
+  identityPicture: StoryPictureResult | undefined;
+  decodeMs = 0;
+  private readonly frames: StoryFramePictureResultOf[] = [];
+  private decoder: Promise<PictureDecoder> | undefined;
+
+  constructor(
+    private readonly gpu: GpuRuntime,
+    private readonly files: FluxModelFiles,
+    private readonly story: TransformerStory,
+    private readonly prompts: string[],
+    private readonly seeds: number[],
+    private readonly progress: StoryProgressReporter,
+    private readonly onUpdate: StoryUpdateCallback,
+  ) {}
+
+  async identity(result: IdentityResult): Promise<void> {
+    this.identityPicture = await this.picture(0, result, []);
+    this.onUpdate({ kind: 'picture', picture: 'identity', result: this.identityPicture });
+  }
+
+  /** `events`: the story's so far, which hold all of this frame's once its batch is done. */
+  async frame(result: FrameResult, events: readonly StoryEvent[]): Promise<void> {
+    const picture = frameResult(result, await this.picture(result.frame + 1, result, [result.frame]), events);
+    this.frames.push(picture);
+    this.onUpdate({ kind: 'picture', picture: { frame: result.frame }, result: picture });
+  }
+
+  framePictures(): StoryFramePictureResultOf[] {
+    return [...this.frames].sort((a, b) => a.frame - b.frame);
+  }
+
+  private async picture(index: number, result: IdentityResult, frames: number[]): Promise<StoryPictureResult> {
+    const image = index === 0 ? this.story.identity : this.story.frames[index - 1];
+    const started = performance.now();
+    this.decoder ??= PictureDecoder.load(this.gpu, this.files, (done, total) => this.progress.loading('decoding', done, total, frames));
+    const decoder = await this.decoder;
+    this.progress.loading('decoding', 0, 1, frames);
+    const rgba = await decoder.decode(result.latents, image);
+    this.decodeMs += performance.now() - started;
+    const { rows, cols } = image;
+    return {
+      prompt: this.prompts[index], seed: this.seeds[index], width: 16 * cols, height: 16 * rows, rgba, latents: result.latents,
+      mask: result.mask, maskPixels: maskPixels(result.mask, rows, cols),
+    };
+  }
+
+  async release(): Promise<void> {
+    const decoder = await this.decoder?.catch(() => undefined);
+    decoder?.release();
+  }
+}
+
+function frameResult(frame: FrameResult, picture: StoryPictureResult, events: readonly StoryEvent[]): StoryFramePictureResultOf {
+  const points = Array.from(frame.matches.frameTokens, (frameToken, i) => ({
+    frameToken, identityToken: frame.matches.identityTokens[i], similarity: frame.matches.bestSimilarity[frameToken],
+  }));
+  return { ...picture, frame: frame.frame, preMask: frame.preMask, points, flags: frameFlags(frame.frame, frame.mask, points.length, events) };
+}
+
+function gridOfPicture(story: TransformerStory, picture: PictureKey): { rows: number; cols: number } {
+  const image = picture === 'identity' ? story.identity : story.frames[picture.frame];
+  return { rows: image.rows, cols: image.cols };
 }
 
 function opensScene(request: StoryRequest, frame: number): boolean {
@@ -152,7 +214,7 @@ function opensScene(request: StoryRequest, frame: number): boolean {
   return request.frames[frame].newScene ?? request.frames[frame].environment.trim() !== previous.environment.trim();
 }
 
-function gridOf(shot: StoryShot, request: StoryRequest): { rows: number; cols: number } {
+function gridOf(shot: IdentityShot | FrameShot, request: StoryRequest): { rows: number; cols: number } {
   const width = shot.width ?? request.width;
   const height = shot.height ?? request.height;
   if (!(width >= 16 && height >= 16 && width % 16 === 0 && height % 16 === 0)) {
@@ -161,18 +223,25 @@ function gridOf(shot: StoryShot, request: StoryRequest): { rows: number; cols: n
   return { rows: height / 16, cols: width / 16 };
 }
 
-async function runOnTransformer(gpu: GpuRuntime, files: FluxModelFiles, story: TransformerStory, onProgress?: ProgressListener): Promise<StoryResult> {
+/** Loads the transformer, runs the story on it, and frees it (also when the story stops early). */
+async function runOnTransformer(
+  gpu: GpuRuntime, files: FluxModelFiles, story: TransformerStory, progress: StoryProgressReporter, precision: StoryRequest['precision'], options: StoryOptions,
+): Promise<StoryResult> {
   const source = await files.transformer.open();
   const file = await openModelFile(source);
-  const weights = await loadFluxWeights(gpu, file, planFluxCheckpoint(source.name, fileTensors(file)), ({ loadedBytes, totalBytes }) =>
-    onProgress?.({ stage: 'transformer', done: loadedBytes, total: totalBytes }),
-  );
-  await file.close();
+  let weights: FluxWeights;
   try {
-    const transformer = await FluxTransformer.create(gpu, weights);
-    return await runStory(gpu, transformer, story, {
-      onProgress: ({ pass, passes, step, steps }) => onProgress?.({ stage: 'sampling', done: pass * steps + step, total: passes * steps }),
-    });
+    weights = await loadFluxWeights(gpu, file, planFluxCheckpoint(source.name, fileTensors(file)), ({ loadedBytes, totalBytes }) => progress.loading('transformer', loadedBytes, totalBytes));
+  } finally {
+    await file.close();
+  }
+  try {
+    const transformer = await FluxTransformer.create(gpu, weights, { precision });
+    try {
+      return await runStory(gpu, transformer, story, { ...options, onProgress: progress.sampling });
+    } finally {
+      transformer.release();
+    }
   } finally {
     weights.release();
   }

@@ -11,14 +11,12 @@ import { loadFluxWeights } from '../models/flux/weights';
 import { sampleFlux } from '../models/flux/sampler';
 import { FluxTransformer } from '../models/flux/transformer';
 import { fileTensors, openModelFile } from '../models/model-file';
-import { VaeDecoder } from '../models/vae/decoder';
-import { loadVaeWeights } from '../models/vae/load';
-import { dense } from '../ops/view';
 import { packedNoise } from '../sampling/latents';
 import { gaussianNoise } from '../sampling/noise';
 import { fluxSchedule } from '../sampling/schedule';
 import { T5_MAX_LENGTH } from '../text/t5-tokenizer';
 import { encodePrompts, type Conditioning, type ConditioningCache } from './conditioning';
+import { PictureDecoder } from './decode';
 import type { FluxModelFiles, ProgressListener, Tokenizers } from './models';
 
 export interface Txt2ImgRequest extends ImageSettings {
@@ -97,11 +95,12 @@ async function sample(
   const shape = { textTokens: conditioning.textTokens, rows: request.height / 16, cols: request.width / 16 };
   const scratch = await FluxScratch.create(gpu, config, tokensOf(shape));
   const sample = await FluxSample.create(gpu, config, 'image', shape, conditioning.text, conditioning.pooled);
+  const transformer = await FluxTransformer.create(gpu, weights, { precision: request.precision });
   try {
     gpu.memory.upload(sample.currentLatents.buffer, noise);
     const latents = [noise];
     const schedule = fluxSchedule(request.steps, shape.rows * shape.cols, request.shift ?? config.guidance);
-    await sampleFlux(gpu, await FluxTransformer.create(gpu, weights), sample, scratch, {
+    await sampleFlux(gpu, transformer, sample, scratch, {
       schedule,
       guidance: request.guidance ?? 3.5,
       keepLatents: true,
@@ -112,29 +111,21 @@ async function sample(
     });
     return latents;
   } finally {
+    transformer.release();
     sample.release();
     scratch.release();
     weights.release();
   }
 }
 
-/** Packed latents [rows * cols, 64] -> RGBA8 [16 rows, 16 cols, 4] through the VAE decoder. */
+/** Packed latents [rows * cols, 64] -> RGBA8 [16 rows, 16 cols, 4] through the VAE decoder, loaded for this one picture. */
 export async function decode(gpu: GpuRuntime, files: Pick<FluxModelFiles, 'vae'>, latents: Float32Array, grid: { rows: number; cols: number }, onProgress?: ProgressListener): Promise<Uint8Array> {
-  const file = await openModelFile(await files.vae.open());
-  const weights = await loadVaeWeights(gpu, file, ({ loadedBytes, totalBytes }) => onProgress?.({ stage: 'vae', done: loadedBytes, total: totalBytes }));
-  await file.close();
-  const decoder = await VaeDecoder.create(gpu, weights);
-  const pixels = 256 * grid.rows * grid.cols;
-  const [tokens, rgba] = await Promise.all([gpu.memory.uploadNew('vae latents', latents), gpu.memory.allocate('vae rgba', 4 * pixels)]);
+  const decoder = await PictureDecoder.load(gpu, files, (done, total) => onProgress?.({ stage: 'vae', done, total }));
   try {
     onProgress?.({ stage: 'decoding', done: 0, total: 1 });
-    await decoder.decode(dense(tokens, 64), grid, { rgba: { buffer: rgba, offset: 0 } });
-    return new Uint8Array(await gpu.memory.readback(rgba, 4 * pixels));
+    return await decoder.decode(latents, grid);
   } finally {
-    gpu.memory.release(tokens);
-    gpu.memory.release(rgba);
     decoder.release();
-    weights.release();
   }
 }
 

@@ -2,14 +2,15 @@
 // characonsist/story.ts): the oracle of the GPU engine. Two orders, which must agree bit for bit:
 //   'cached'    the official order: the identity's run with a bank of every step and single
 //               block, then each frame's pre-run and full run, one after the other;
-//   'lockstep'  the passes of characonsist/plan.ts: the producers (identity, scene sources) are
-//               recomputed in every pass and their features of one step are kept only while the
-//               consumers of that step run; passes hand each other masks and matches only.
+//   'lockstep'  the passes of characonsist/plan.ts: the identity's own run first, then the frames
+//               in batches; the producers (identity, scene sources) are recomputed in every pass,
+//               only as far as the frames read them, and their features of one step are kept only
+//               while the consumers of that step run; passes hand each other masks and matches only.
 // The per-step work is shared: characonsist-step.ts (one forward pass), -flags (what a step does),
 // -bank (producer features), -extras, -statistics (mask, matches), -run (a run's state).
 
 import { backgroundSource, type StoryEvent, type StoryImage, type TransformerStory } from '../characonsist/story';
-import { planPasses, type Track } from '../characonsist/plan';
+import { allPictures, planPasses, type Track } from '../characonsist/plan';
 import { invalidInput } from '../errors';
 import type { FluxConfig } from '../models/flux/config';
 import { FeatureBank } from './characonsist-bank';
@@ -22,7 +23,8 @@ import type { RangeScores } from './text-attention';
 
 export type { PointMatches } from './characonsist-statistics';
 
-export type ReferenceOrder = 'cached' | 'lockstep';
+/** 'lockstep' runs every picture, `framesPerBatch` frames together (default all). */
+export type ReferenceOrder = 'cached' | 'lockstep' | { lockstep: { framesPerBatch: number } };
 
 export interface ReferenceRun {
   /** x_0 (the noise), x_1 .. x_N after each Euler step (a pre-run: x_0 .. x_maskStep) [tokens, 64] */
@@ -51,7 +53,7 @@ export function characonsistReference(config: FluxConfig, weights: ReferenceWeig
   requireRunnable(config, story);
   const model: StoryModel = { config, weights, story };
   const events = new EventLog(story.schedule.maskStep);
-  const runs = order === 'cached' ? cachedOrder(model, events) : lockstepOrder(model, events);
+  const runs = order === 'cached' ? cachedOrder(model, events) : lockstepOrder(model, events, order === 'lockstep' ? story.frames.length : order.lockstep.framesPerBatch);
   return {
     identity: runResult(runs.identity),
     frames: story.frames.map((_, frame) => ({
@@ -120,31 +122,38 @@ interface Carried {
   sourceMasks: Map<number, Uint32Array>;
 }
 
-/** planPasses' order: every pass steps all its runs together, producers first in each step. */
-function lockstepOrder(model: StoryModel, events: EventLog): StoryRuns {
+/** planPasses' order: every pass steps its runs together, producers first in each step, each run to its own last step. */
+function lockstepOrder(model: StoryModel, events: EventLog, framesPerBatch: number): StoryRuns {
   const { story } = model;
   const carried: Carried = { preRunMatches: new Map(), sourceMasks: new Map() };
-  const latest = new Map<string, RunState>();
-  for (const pass of planPasses(story)) {
-    const runs = pass.tracks.map((track) => newRun(model, track, isProducer(story, track) ? new FeatureBank(trackName(track)) : undefined));
+  const complete = new Map<string, RunState>();
+  for (const pass of planPasses(story, allPictures(story, framesPerBatch))) {
+    const runs = pass.tracks.map(({ track }) => newRun(model, track, isProducer(story, track) ? new FeatureBank(trackName(track)) : undefined));
     const sources = runs.map((run) => lockstepSources(model, run, runs, carried, events));
-    for (let step = 0; step <= pass.lastStep; step++) {
+    const lastSteps = pass.tracks.map((planned) => planned.lastStep);
+    for (let step = 0; step <= Math.max(...lastSteps); step++) {
       for (const run of runs) run.bank?.forgetAllBut(step);
       runs.forEach((run, i) => {
+        if (step > lastSteps[i]) return;
         runStep(model, run, step, sources[i], events);
         if (step === story.schedule.maskStep) carry(story, run, carried);
       });
     }
-    // The last pass runs every full run to the end: later passes overwrite earlier, shorter runs.
-    for (const run of runs) latest.set(trackName(run.track), run);
+    // A run is a result when it ran its whole length; producers cut short only served their pass.
+    runs.forEach((run, i) => {
+      if (lastSteps[i] === fullLength(story, run.track)) complete.set(trackName(run.track), run);
+    });
   }
-  const find = (name: string) => requireComputed(latest.get(name), `the run "${name}"`);
+  const find = (name: string) => requireComputed(complete.get(name), `the run "${name}"`);
   return {
     identity: find('identity'),
     pre: story.frames.map((_, frame) => find(trackName({ kind: 'frame', frame, run: 'pre' }))),
     full: story.frames.map((_, frame) => find(trackName({ kind: 'frame', frame, run: 'full' }))),
   };
 }
+
+/** The last step of a whole run: the mask step for a pre-run, the last step otherwise. */
+const fullLength = (story: TransformerStory, track: Track) => (track.kind === 'frame' && track.run === 'pre' ? story.schedule.maskStep : story.schedule.steps - 1);
 
 /** The identity, and the full runs of scenes' first frames ("updated" keys and values). */
 const isProducer = (story: TransformerStory, track: Track) => track.kind === 'identity' || (track.run === 'full' && story.frames[track.frame].updateBg);

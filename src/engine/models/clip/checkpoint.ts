@@ -3,6 +3,7 @@
 
 import { modelFileError } from '../../errors';
 import type { GgmlTypeName } from '../../formats/ggml-types';
+import { quoted } from '../../formats/model-file-errors';
 import { isLinearWeightType } from '../../ops/weights';
 import { planCheckpoint, requireSharedType, type CheckpointPlan } from '../checkpoint-plan';
 import { fileTensors, type FileTensor, type ModelFile } from '../model-file';
@@ -42,6 +43,9 @@ export function planClipCheckpoint(fileName: string, fileTensors: readonly FileT
  */
 export function planClipFile(file: ModelFile): ClipCheckpointPlan {
   const heads = 'alignment' in file ? undefined : file.metadata.num_attention_heads;
+  if (heads !== undefined && !/^[1-9][0-9]{0,4}$/.test(heads)) {
+    throw modelFileError(file.name, `the metadata num_attention_heads is ${quoted(heads)}, not a number of heads`, CHOOSE_CLIP_L);
+  }
   return planClipCheckpoint(file.name, encoderTensors(file), heads === undefined ? undefined : Number(heads));
 }
 

@@ -3,7 +3,8 @@
 // recoverable from shapes: CLIP-L's head size is 64, unless the file's metadata says otherwise.
 
 import { modelFileError } from '../../errors';
-import { countBlocks, requiredShape, type ShapeOf } from '../checkpoint-plan';
+import { CLIP_MAX_LENGTH } from '../../text/clip-tokenizer';
+import { countBlocks, requireConsistent, requiredShape, type ShapeOf } from '../checkpoint-plan';
 import { CLIP_POSITION_EMBEDDING, CLIP_TOKEN_EMBEDDING, clipFinalNorm, clipLayerTensor } from './names';
 
 export interface ClipConfig {
@@ -33,21 +34,27 @@ export const CLIP_WORDS = {
 /** CLIP-L's head size, used when a file does not give its head count. */
 const HEAD_DIM = 64;
 
+/** Token ids FLUX's CLIP tokenizer gives: 0..49407 (its vocab.json; a unit test reads the shipped file). */
+export const CLIP_TOKENIZER_VOCABULARY = 49408;
+
 export function inferClipConfig(shapeOf: ShapeOf, fileName: string, heads?: number): ClipConfig {
-  const need = (name: string) => requiredShape(shapeOf, name, fileName, CLIP_WORDS);
-  const [vocab, hidden] = need(CLIP_TOKEN_EMBEDDING);
+  const need = (name: string, rank: number) => requiredShape(shapeOf, name, fileName, CLIP_WORDS, rank);
+  const [vocab, hidden] = need(CLIP_TOKEN_EMBEDDING, 2);
   const headCount = heads ?? hidden / HEAD_DIM;
   if (!Number.isInteger(headCount) || headCount < 1 || hidden % headCount !== 0) {
     throw modelFileError(fileName, `hidden size ${hidden} does not split into ${heads === undefined ? `heads of ${HEAD_DIM}` : `${heads} heads`}`, CLIP_WORDS.action);
   }
+  const positions = need(CLIP_POSITION_EMBEDDING, 2)[0];
+  requireConsistent(positions === CLIP_MAX_LENGTH, fileName, () => `the position table has ${positions} positions, but the tokenizer gives CLIP ${CLIP_MAX_LENGTH}`, CLIP_WORDS);
+  requireConsistent(vocab >= CLIP_TOKENIZER_VOCABULARY, fileName, () => `the token table has ${vocab} rows, but the tokenizer gives ids up to ${CLIP_TOKENIZER_VOCABULARY - 1}`, CLIP_WORDS);
   return {
     hidden,
     heads: headCount,
     headDim: hidden / headCount,
     layers: countBlocks(shapeOf, 'text_model.encoder.layers', 'self_attn.q_proj.weight'),
-    mlp: need(clipLayerTensor(0, 'mlp.fc1', 'weight'))[0],
+    mlp: need(clipLayerTensor(0, 'mlp.fc1', 'weight'), 2)[0],
     vocab,
-    positions: need(CLIP_POSITION_EMBEDDING)[0],
+    positions,
     eps: 1e-5,
   };
 }

@@ -3,7 +3,8 @@
 // it and the row at which each lands. Everything is validated before a byte of data is read.
 
 import { modelFileError } from '../../errors';
-import type { GgmlTypeName } from '../../formats/ggml-types';
+import { ggmlType, type GgmlTypeName } from '../../formats/ggml-types';
+import { isLinearWeightType } from '../../ops/weights';
 import type { FileTensor } from '../model-file';
 import { fluxTensorShapes, inferFluxConfig, type FluxConfig } from './config';
 import { canonicalFluxName } from './names';
@@ -52,7 +53,20 @@ export function planFluxCheckpoint(fileName: string, fileTensors: readonly FileT
   for (const [name, group] of groups) tensors.set(name, assemble(fileName, name, group));
   const config = inferFluxConfig((name) => tensors.get(name)?.shape, fileName);
   checkShapes(fileName, config, tensors);
+  checkTypes(fileName, tensors);
   return { config, tensors, ignored };
+}
+
+/** Matrices keep their type on the GPU, where the linear kernels read it; vectors are decoded on the CPU. */
+function checkTypes(fileName: string, tensors: Map<string, CanonicalTensor>): void {
+  for (const tensor of tensors.values()) {
+    if (tensor.shape.length === 1 || isLinearWeightType(tensor.type)) continue;
+    throw modelFileError(
+      fileName,
+      `tensor ${tensor.name} is ${tensor.type}${ggmlType(tensor.type).kQuant ? ', a K-quant,' : ''} which this app does not compute on`,
+      "Choose a FLUX.1 file quantized as Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0, or stored as F16, BF16 or F32 (for example city96's flux1-dev-Q4_0.gguf).",
+    );
+  }
 }
 
 function assemble(fileName: string, name: string, group: { file: FileTensor; part: number; parts: number; swapHalves: boolean }[]): CanonicalTensor {
@@ -65,6 +79,7 @@ function assemble(fileName: string, name: string, group: { file: FileTensor; par
   const cols = first.file.shape.slice(1);
   let rowOffset = 0;
   const sources = ordered.map(({ file, swapHalves }) => {
+    if (file.shape.length === 0) throw modelFileError(fileName, `tensor ${file.name} has no dimensions, but ${name} is a vector or a matrix`, 'This file is not a valid FLUX.1 checkpoint; choose another file.');
     if (file.type !== first.file.type || file.shape.slice(1).join() !== cols.join()) {
       throw modelFileError(fileName, `the parts of ${name} (${file.name}) disagree in type or width`, 'This checkpoint layout is not supported.');
     }

@@ -2,6 +2,8 @@
 // list of canonical tensors with the shapes a checkpoint must have.
 
 import { modelFileError } from '../../errors';
+import { countBlocks, requireConsistent, requiredShape, type ShapeOf } from '../checkpoint-plan';
+import { FLUX_VAE_DECODER } from '../vae/config';
 
 export interface FluxConfig {
   hidden: number;
@@ -25,43 +27,39 @@ export interface FluxConfig {
 /** Sinusoidal embedding width of timesteps and guidance. */
 export const TIME_EMBED_DIM = 256;
 
-/** Shapes in PyTorch order: [out, in] for weights, [n] for vectors. */
-export type ShapeOf = (canonical: string) => readonly number[] | undefined;
-
 const FLUX_AXES = [16, 56, 56] as const;
+/** One token packs a 2x2 patch of the VAE's latent channels. */
+const PACKED_CHANNELS = 4 * FLUX_VAE_DECODER.zChannels;
+
+export const FLUX_WORDS = {
+  model: 'FLUX.1 transformer',
+  action: 'Choose a FLUX.1 transformer file (for example a city96 GGUF).',
+};
 
 export function inferFluxConfig(shapeOf: ShapeOf, file: string): FluxConfig {
-  const need = (name: string) => {
-    const shape = shapeOf(name);
-    if (!shape) throw modelFileError(file, `tensor ${name} is missing, so this is not a FLUX.1 transformer file`, 'Choose a FLUX.1 transformer file (for example a city96 GGUF).');
-    return shape;
-  };
-  const [hidden, inChannels] = need('img_in.weight');
-  const headDim = need('double_blocks.0.img_attn.norm.query_norm.scale')[0];
+  const need = (name: string, rank: number) => requiredShape(shapeOf, name, file, FLUX_WORDS, rank);
+  const [hidden, inChannels] = need('img_in.weight', 2);
+  const headDim = need('double_blocks.0.img_attn.norm.query_norm.scale', 1)[0];
   if (headDim !== 128) {
     // axes_dim and theta are not stored in files; only head_dim 128 lets the real values apply.
     throw modelFileError(file, `head dimension ${headDim} is not 128`, 'Only FLUX.1-architecture transformers are supported.');
   }
+  requireConsistent(hidden % headDim === 0, file, () => `hidden size ${hidden} is not a whole number of heads of ${headDim}`, FLUX_WORDS);
+  requireConsistent(inChannels === PACKED_CHANNELS, file, () => `img_in reads ${inChannels} channels per token; FLUX.1 latents have ${PACKED_CHANNELS}`, FLUX_WORDS);
   return {
     hidden,
     heads: hidden / headDim,
     headDim,
     doubleBlocks: countBlocks(shapeOf, 'double_blocks', 'img_mod.lin.weight'),
     singleBlocks: countBlocks(shapeOf, 'single_blocks', 'linear2.weight'),
-    mlpHidden: need('double_blocks.0.img_mlp.0.weight')[0],
+    mlpHidden: need('double_blocks.0.img_mlp.0.weight', 2)[0],
     inChannels,
-    contextDim: need('txt_in.weight')[1],
-    vecDim: need('vector_in.in_layer.weight')[1],
+    contextDim: need('txt_in.weight', 2)[1],
+    vecDim: need('vector_in.in_layer.weight', 2)[1],
     guidance: shapeOf('guidance_in.in_layer.weight') !== undefined,
     axesDim: FLUX_AXES,
     theta: 10000,
   };
-}
-
-function countBlocks(shapeOf: ShapeOf, prefix: string, probe: string): number {
-  let count = 0;
-  while (shapeOf(`${prefix}.${count}.${probe}`)) count++;
-  return count;
 }
 
 /** Every canonical tensor of a FLUX transformer with its expected PyTorch shape. */

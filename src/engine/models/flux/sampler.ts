@@ -2,6 +2,7 @@
 // consecutive pair of timesteps, v = model(x, t) and x <- x + (t_next - t) v.
 
 import type { GpuRuntime } from '../../gpu/runtime';
+import { checkFiniteValues } from '../../request-checks';
 import type { FluxSample, FluxScratch } from './activations';
 import type { FluxTransformer } from './transformer';
 
@@ -19,6 +20,8 @@ export interface SamplingRequest {
 /** Runs the whole schedule on `sample`, whose current latents hold the initial noise. */
 export async function sampleFlux(gpu: GpuRuntime, transformer: FluxTransformer, sample: FluxSample, scratch: FluxScratch, request: SamplingRequest): Promise<void> {
   const { schedule } = request;
+  checkFiniteValues('The sampling schedule', schedule, 2);
+  checkFiniteValues('The guidance', [request.guidance]);
   for (let step = 0; step + 1 < schedule.length; step++) {
     await transformer.forward(sample, scratch, schedule[step], request.guidance);
     const rec = gpu.recorder(`flux euler step ${step}`);

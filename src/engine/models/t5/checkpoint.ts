@@ -5,9 +5,9 @@
 import { modelFileError } from '../../errors';
 import { ggmlType, type GgmlTypeName } from '../../formats/ggml-types';
 import { isLinearWeightType } from '../../ops/weights';
-import { planCheckpoint, requireSharedType, type CheckpointPlan, type ModelDescription } from '../checkpoint-plan';
+import { planCheckpoint, requireConsistent, requireSharedType, type CheckpointPlan, type ModelDescription } from '../checkpoint-plan';
 import { fileTensors, type FileTensor, type ModelFile } from '../model-file';
-import { inferT5Config, T5_WORDS, t5TensorShapes, type T5Config } from './config';
+import { inferT5Config, T5_TOKENIZER_VOCABULARY, T5_WORDS, t5TensorShapes, type T5Config } from './config';
 import { canonicalT5Name, t5BlockTensor } from './names';
 
 export type T5CheckpointPlan = CheckpointPlan<T5Config>;
@@ -31,6 +31,9 @@ export function planT5Checkpoint(fileName: string, fileTensors: readonly FileTen
     const qkv = ['attn_q', 'attn_k', 'attn_v'].map((projection) => plan.tensors.get(t5BlockTensor(block, projection))!);
     requireSharedType(fileName, qkv, `Choose city96's ${T5_FILE_TO_CHOOSE}.`);
   }
+  // After the types: a K-quant file is better refused for its type, whatever else is wrong.
+  const { vocab } = plan.config;
+  requireConsistent(vocab >= T5_TOKENIZER_VOCABULARY, fileName, () => `the token table has ${vocab} rows, but the tokenizer gives ids up to ${T5_TOKENIZER_VOCABULARY - 1}`, T5_WORDS);
   return plan;
 }
 

@@ -31,11 +31,14 @@ export const T5_WORDS = {
   action: "Choose a T5 v1.1 encoder file (for example city96's t5-v1_1-xxl-encoder-Q8_0.gguf).",
 };
 
+/** Token ids FLUX's T5 tokenizer gives: 0..32099 (its tokenizer.json; a unit test reads the shipped file). */
+export const T5_TOKENIZER_VOCABULARY = 32100;
+
 export function inferT5Config(shapeOf: ShapeOf, fileName: string): T5Config {
-  const need = (name: string) => requiredShape(shapeOf, name, fileName, T5_WORDS);
-  const [vocab, dModel] = need(T5_TOKEN_EMBEDDING);
-  const [buckets, heads] = need(t5BlockTensor(0, 'attn_rel_b'));
-  const inner = need(t5BlockTensor(0, 'attn_q'))[0];
+  const need = (name: string, rank: number) => requiredShape(shapeOf, name, fileName, T5_WORDS, rank);
+  const [vocab, dModel] = need(T5_TOKEN_EMBEDDING, 2);
+  const [buckets, heads] = need(t5BlockTensor(0, 'attn_rel_b'), 2);
+  const inner = need(t5BlockTensor(0, 'attn_q'), 2)[0];
   if (inner % heads !== 0 || buckets % 2 !== 0) {
     throw modelFileError(fileName, `attention width ${inner} with ${heads} heads and ${buckets} position buckets is not a T5 layout`, T5_WORDS.action);
   }
@@ -43,7 +46,7 @@ export function inferT5Config(shapeOf: ShapeOf, fileName: string): T5Config {
     dModel,
     heads,
     dKv: inner / heads,
-    dFf: need(t5BlockTensor(0, 'ffn_gate'))[0],
+    dFf: need(t5BlockTensor(0, 'ffn_gate'), 2)[0],
     layers: countBlocks(shapeOf, 'enc.blk', 'attn_q.weight'),
     vocab,
     buckets,

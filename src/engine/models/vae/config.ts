@@ -113,7 +113,7 @@ export function vaeTensorShapes(config: VaeDecoderConfig): Map<string, readonly 
 }
 
 export function inferVaeConfig(shapeOf: ShapeOf, fileName: string): VaeDecoderConfig {
-  const need = (name: string) => requiredShape(shapeOf, name, fileName, VAE_WORDS);
+  const need = (name: string) => requiredShape(shapeOf, name, fileName, VAE_WORDS, 2);
   const [outChannels, channels] = need('decoder.conv_out.weight');
   const zChannels = need('decoder.conv_in.weight')[1];
   const levels = countBlocks(shapeOf, 'decoder.up', 'block.0.conv1.weight');
@@ -121,6 +121,11 @@ export function inferVaeConfig(shapeOf: ShapeOf, fileName: string): VaeDecoderCo
   const config = { channels, channelMultipliers, blocksPerLevel: countBlocks(shapeOf, 'decoder.up.0.block', 'conv1.weight'), zChannels, outChannels };
   const fail = (problem: string) => modelFileError(fileName, problem, VAE_WORDS.action);
   if (levels === 0 || config.blocksPerLevel === 0) throw fail('the decoder has no up blocks');
+  // The transformer's latents have FLUX's channels, and the pictures are RGB.
+  const flux = FLUX_VAE_DECODER;
+  if (zChannels !== flux.zChannels || outChannels !== flux.outChannels) {
+    throw fail(`the decoder reads ${zChannels} latent channels and writes ${outChannels}; FLUX.1's reads ${flux.zChannels} and writes ${flux.outChannels} (RGB)`);
+  }
   for (const [level, multiplier] of channelMultipliers.entries()) {
     const levelChannels = multiplier * channels;
     if (!Number.isInteger(multiplier) || levelChannels % NORM_GROUPS !== 0) {

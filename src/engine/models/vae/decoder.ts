@@ -100,6 +100,7 @@ export class VaeDecoder {
 
   release(): void {
     this.gpu.memory.release(this.affine);
+    this.ops.groupNorm.release();
   }
 }
 
