@@ -109,11 +109,6 @@ export function parseCatalog(input: unknown): Checked<Catalog> {
   return problems.length ? { ok: false, problems } : checked;
 }
 
-/** Validates one file entry (the worker receives entries one at a time). */
-export function parseCatalogFile(input: unknown): Checked<CatalogFile> {
-  return check(CatalogFileSchema, input);
-}
-
 /** The entry's URL made absolute against the catalog's own address. */
 export function resolveFileUrl(file: Pick<CatalogFile, 'url'>, catalogUrl: string): string {
   return new URL(file.url, catalogUrl).href;

@@ -29,7 +29,7 @@ import { command, type CliLog } from './command';
 import { readJsonFile } from './json-file';
 import { checkModelFiles, fluxConfigOf } from './model-headers';
 import type { OutputFiles } from './outputs';
-import { encodePng } from './png';
+import { encodePng } from '../../src/export/png';
 import { ANY, encodeOutputs, InputTensors, type OutputTensor, type Tensor } from './tensors';
 import { tokenizersFrom } from './tokenizer-files';
 import { modelPaths } from './txt2img';

@@ -11,7 +11,7 @@ import { nodeFileRef } from '../node-models';
 import { command, type CliLog } from './command';
 import { checkModelFiles } from './model-headers';
 import type { OutputFiles } from './outputs';
-import { encodePng } from './png';
+import { encodePng } from '../../src/export/png';
 import { encodeOutputs } from './tensors';
 import { CLIP_TOKENIZER_FILES, T5_TOKENIZER_FILES, tokenizersFrom } from './tokenizer-files';
 

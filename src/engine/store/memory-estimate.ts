@@ -11,10 +11,12 @@ import { allPictures, planPasses, type PlannedTrack } from '../characonsist/plan
 import type { TransformerStory } from '../characonsist/story';
 import { PRESETS } from '../characonsist/schedule';
 import type { GpuLimitsReport } from '../../engine-api';
+import { mlpChunkRowsFor } from '../models/flux/activations';
 import { TIME_EMBED_DIM, type FluxConfig } from '../models/flux/config';
 import type { ClipConfig } from '../models/clip/config';
 import type { T5Config } from '../models/t5/config';
 import { decoderLayout, type VaeDecoderConfig } from '../models/vae/config';
+import { DEFAULT_MAX_PART_BYTES } from '../models/vae/decoder';
 import { AttentionOp, positionBiasColumns } from '../ops/attention';
 import { LatentPreviewOp } from '../ops/latent-preview';
 import { isLinearWeightType, weightLayout } from '../ops/weights';
@@ -22,10 +24,6 @@ import { CLIP_MAX_LENGTH } from '../text/clip-tokenizer';
 import type { PlacedTensor } from './header-check';
 
 const F32 = 4;
-/** FluxScratch's cap on MLP chunk rows (models/flux/activations.ts) */
-const MAX_MLP_CHUNK_ROWS = 1024;
-/** The default largest row part of a VAE activation (models/vae/decoder.ts) */
-const VAE_MAX_PART_BYTES = 64 * 2 ** 20;
 /** pixels per side of one latent token */
 const TOKEN_PIXELS = 16;
 /**
@@ -123,7 +121,7 @@ const gridOf = (image: ImageSize) => ({ rows: image.height / TOKEN_PIXELS, cols:
 /** FluxScratch (models/flux/activations.ts): q, k, v, normed, attention [tokens, hidden], an MLP chunk, modulation. */
 function scratchBytes(config: FluxConfig, maxTokens: number, limits: Limits): number {
   const h = config.hidden;
-  const mlpChunkRows = Math.max(1, Math.min(maxTokens, MAX_MLP_CHUNK_ROWS, Math.floor(limits.maxStorageBufferBindingSize / (F32 * config.mlpHidden))));
+  const mlpChunkRows = mlpChunkRowsFor(config, maxTokens, limits);
   return F32 * (5 * maxTokens * h + mlpChunkRows * config.mlpHidden + 2 * 6 * h + 2 * h + h);
 }
 
@@ -177,7 +175,7 @@ function largestFluxBuffer(config: FluxConfig, tokens: number): number {
 function vaeStage(vae: ModelSizes['vae'], grid: { rows: number; cols: number }, limits: Limits): number {
   const pixels = TOKEN_PIXELS ** 2 * grid.rows * grid.cols;
   const midChannels = decoderLayout(vae.config).mid.attention.channels;
-  const maxPartBytes = Math.min(VAE_MAX_PART_BYTES, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const maxPartBytes = Math.min(DEFAULT_MAX_PART_BYTES, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   return vae.weightBytes + 2 * F32 * midChannels + F32 * grid.rows * grid.cols * 64 + 2 * F32 * pixels + vaeDecodeActivations(vae.config, grid, maxPartBytes);
 }
 
@@ -220,7 +218,7 @@ const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 /** Buffers of the decode that are not split into row parts: the attention's q, k, v at latent resolution. */
 function largestVaeBuffer(config: VaeDecoderConfig, grid: { rows: number; cols: number }): number {
   const channels = decoderLayout(config).mid.attention.channels;
-  return Math.max(F32 * 4 * grid.rows * grid.cols * 3 * channels, Math.min(VAE_MAX_PART_BYTES, F32 * 256 * grid.rows * grid.cols * 3));
+  return Math.max(F32 * 4 * grid.rows * grid.cols * 3 * channels, Math.min(DEFAULT_MAX_PART_BYTES, F32 * 256 * grid.rows * grid.cols * 3));
 }
 
 /** The story as the planner sees it: sizes, scene sources and schedule (the tensors do not matter here). */

@@ -7,7 +7,7 @@ import { persist } from 'zustand/middleware';
 import type {
   CapabilityVerdict, DownloadProgress, EngineErrorInfo, ModelFileReport, ModelSet, ModelSource, StorageReport, StoredModelFile,
 } from '../../engine-api';
-import { MODEL_COMPONENTS, type Bundle, type Catalog, type CatalogFile, type ModelComponent } from '../../schema/catalog';
+import { defaultBundle, MODEL_COMPONENTS, type Bundle, type Catalog, type CatalogFile, type ModelComponent } from '../../schema/catalog';
 
 export type CatalogState =
   | { kind: 'loading' }
@@ -84,7 +84,7 @@ export const useModels = create<ModelsState>()(
 export function selectedBundle(state: Pick<ModelsState, 'catalog' | 'selectedBundleId'>): Bundle | undefined {
   if (state.catalog.kind !== 'ready') return undefined;
   const { bundles } = state.catalog.catalog;
-  return bundles.find((bundle) => bundle.id === state.selectedBundleId) ?? bundles.find((bundle) => bundle.default) ?? bundles[0];
+  return bundles.find((bundle) => bundle.id === state.selectedBundleId) ?? defaultBundle(state.catalog.catalog);
 }
 
 export function catalogFile(catalog: Catalog, id: string): CatalogFile {

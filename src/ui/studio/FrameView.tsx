@@ -5,6 +5,7 @@
 import { useState, type KeyboardEvent, type PointerEvent } from 'react';
 import type { PictureKey, StoryFramePictureResult, StoryPictureResult } from '../../engine-api';
 import { FLAG_WORDS, raisedFlags } from './Gallery';
+import { pictureLabel } from '../../export/picture-metadata';
 import { useJobs, type StageTime } from './jobs-store';
 import { PictureStack } from './PictureView';
 import type { Mask } from './picture-urls';
@@ -25,7 +26,7 @@ export function FrameView({ picture }: { picture: PictureKey }) {
   const frame = useJobs((state) => (picture === 'identity' ? undefined : state.frames[picture.frame]));
   const frameCount = useStory((state) => state.story.frames.length);
   const [overlays, setOverlays] = useState<Overlays>({ showMask: true, opacity: 0.45, showPoints: true });
-  const title = picture === 'identity' ? 'Identity' : `Frame ${picture.frame + 1}`;
+  const title = pictureLabel(picture);
   const shown = picture === 'identity' ? identity : frame;
   if (!shown) return null;
   return (

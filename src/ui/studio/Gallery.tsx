@@ -3,6 +3,7 @@
 
 import type { FrameFlags, PictureKey } from '../../engine-api';
 import type { StoryDocument } from '../../schema/story';
+import { pictureLabel } from '../../export/picture-metadata';
 import { pictureName, selectRunning, useJobs, type Finished, type FinishedFrame, type LivePicture } from './jobs-store';
 import { LivePreview, PictureStack } from './PictureView';
 import { generateBlocker, regenerateFrame } from './studio-actions';
@@ -51,7 +52,7 @@ function PictureCard({ story, picture, selected, onSelect }: CardProps) {
   const running = useJobs(selectRunning);
   const blocked = generateBlocker(useGenerationModels(), useEngineState((state) => state.gpu)) !== undefined;
   const shot = picture === 'identity' ? story.identity : story.frames[picture.frame];
-  const title = picture === 'identity' ? 'Identity' : `Frame ${picture.frame + 1}`;
+  const title = pictureLabel(picture);
   const changed = finished && finished.key !== (picture === 'identity' ? identityKey(story) : frameKey(story, picture.frame));
   const flags = finished && picture !== 'identity' ? raisedFlags((finished as FinishedFrame).result.flags) : [];
   return (

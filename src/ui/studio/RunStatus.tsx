@@ -6,7 +6,7 @@ import type { EngineErrorInfo } from '../../engine-api';
 import { ErrorCard } from '../ErrorCard';
 import { useGenerationModels } from '../models/models-store';
 import { formatDuration } from './eta';
-import { jobEta, unfinished, useJobs, type Job } from './jobs-store';
+import { jobEta, jobRunning, unfinished, useJobs, type Job } from './jobs-store';
 import { formatMs, framesInWords, progressInWords, STAGE_NAMES, stageInWords, stageTotals, workShare } from './progress-words';
 import { resume } from './studio-actions';
 import { pictureSize, smallerSide } from './story-edits';
@@ -17,7 +17,7 @@ export function RunStatus() {
   if (!job) return <GettingStarted />;
   return (
     <section className="run-status panel-inset" aria-labelledby="run-heading" data-status={job.status}>
-      {job.status === 'running' || job.status === 'cancelling' ? <Running job={job} /> : <Ended job={job} />}
+      {jobRunning(job) ? <Running job={job} /> : <Ended job={job} />}
       <Announcer job={job} />
     </section>
   );

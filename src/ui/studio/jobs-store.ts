@@ -83,7 +83,10 @@ interface JobsState {
 export const useJobs = create<JobsState>()(() => ({ frames: {}, live: {} }));
 
 /** Whether a story is being made (or stopping). */
-export const selectRunning = (state: JobsState) => state.job?.status === 'running' || state.job?.status === 'cancelling';
+/** Whether `job` is being made (or stopping). */
+export const jobRunning = (job: Job | undefined) => job?.status === 'running' || job?.status === 'cancelling';
+
+export const selectRunning = (state: JobsState) => jobRunning(state.job);
 
 export const pictureName = (picture: PictureKey) => (picture === 'identity' ? 'identity' : `frame ${picture.frame}`);
 

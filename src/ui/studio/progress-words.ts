@@ -1,7 +1,7 @@
 // A running story's progress in words, for the status panel, the Generate bar and the tab title.
 
 import type { StoryStage } from '../../engine-api';
-import type { Job, ProgressUpdate, StageTime } from './jobs-store';
+import { jobRunning, type Job, type ProgressUpdate, type StageTime } from './jobs-store';
 
 export const STAGE_NAMES: Record<StoryStage, string> = {
   'text encoders': 'Encoding the prompts',
@@ -62,7 +62,7 @@ export function stageTotals(stages: readonly StageTime[]): { stage: StoryStage; 
 
 /** The tab title while a story runs: "42% · frame 2 of 4 — CharaConsist". */
 export function progressTitle(job: Job | undefined, base: string): string {
-  if (!job || (job.status !== 'running' && job.status !== 'cancelling')) return base;
+  if (!job || !jobRunning(job)) return base;
   if (job.status === 'cancelling') return `Cancelling… — ${base}`;
   const where = job.progress ? (job.progress.frames.length ? framesInWords(job.progress.frames, job.story.frames.length) : STAGE_NAMES[job.progress.stage].toLowerCase()) : 'starting';
   return `${Math.floor(100 * workShare(job))}% · ${where} — ${base}`;

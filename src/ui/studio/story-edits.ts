@@ -2,7 +2,7 @@
 // a story implies: the document a run gets, each picture's size, scene sources, and the settings
 // each picture's pixels depend on (so a result can tell when it no longer matches the editor).
 
-import { frameSeed, MAX_FRAMES, MAX_SEED, MIN_SIDE, type FrameShot, type StoryDocument, type StoryMode } from '../../schema/story';
+import { frameSeed, MAX_FRAMES, MAX_SEED, MIN_SIDE, type FrameShot, type StoryDocument } from '../../schema/story';
 
 /** Pixels per latent token side: sizes are multiples of it. */
 export const TOKEN_PIXELS = 16;
@@ -19,8 +19,6 @@ export function runnableStory(story: StoryDocument): StoryDocument {
   });
   return { ...story, frames };
 }
-
-export const setMode = (story: StoryDocument, mode: StoryMode): StoryDocument => ({ ...story, mode });
 
 export function setFrame(story: StoryDocument, index: number, patch: Partial<FrameShot>): StoryDocument {
   return { ...story, frames: story.frames.map((frame, i) => (i === index ? withoutUndefined({ ...frame, ...patch }) : frame)) };

@@ -15,6 +15,11 @@ import { TIME_EMBED_DIM, type FluxConfig } from './config';
 /** Upper bound on MLP chunk rows: big enough for efficient GEMMs, small enough to save memory. */
 const MAX_MLP_CHUNK_ROWS = 1024;
 
+/** Rows of the MLP's hidden activations computed at a time (the memory estimate uses the same rule). */
+export function mlpChunkRowsFor(config: FluxConfig, maxTokens: number, limits: { maxStorageBufferBindingSize: number }): number {
+  return Math.max(1, Math.min(maxTokens, MAX_MLP_CHUNK_ROWS, Math.floor(limits.maxStorageBufferBindingSize / (4 * config.mlpHidden))));
+}
+
 export interface FluxShape {
   textTokens: number;
   /** image token grid (latent / 2) */
@@ -51,7 +56,7 @@ export class FluxScratch {
 
   static async create(gpu: GpuRuntime, config: FluxConfig, maxTokens: number): Promise<FluxScratch> {
     const h = config.hidden;
-    const mlpChunkRows = Math.max(1, Math.min(maxTokens, MAX_MLP_CHUNK_ROWS, Math.floor(gpu.limits.maxStorageBufferBindingSize / (4 * config.mlpHidden))));
+    const mlpChunkRows = mlpChunkRowsFor(config, maxTokens, gpu.limits);
     const matrix = (label: string, rows: number, cols: number) => gpu.memory.allocate(`flux ${label} [${rows}, ${cols}]`, 4 * rows * cols);
     const buffers = await Promise.all([
       matrix('normed', maxTokens, h), matrix('q', maxTokens, h), matrix('k', maxTokens, h), matrix('v', maxTokens, h),

@@ -44,7 +44,8 @@ export interface DecodeTarget {
   pixels?: GPUBuffer;
 }
 
-const DEFAULT_MAX_PART_BYTES = 64 * 2 ** 20;
+/** The largest row part of an activation the decoder allocates by default (the memory estimate uses it too). */
+export const DEFAULT_MAX_PART_BYTES = 64 * 2 ** 20;
 
 interface Ops {
   conv: ReadonlyMap<ConvWeightType, ConvOp>;
